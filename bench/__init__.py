@@ -1,0 +1,1 @@
+"""Benchmarks for qbprocore, run with ``nox -s bench`` (or ``python -m bench``)."""
