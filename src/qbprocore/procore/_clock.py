@@ -1,0 +1,61 @@
+"""Time and randomness as parameters, so tests and benchmarks never really sleep."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Clock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """What the client needs from time: wall clock, sleeping, and jitter.
+
+    ``time()`` is wall-clock epoch seconds because Procore speaks epoch seconds
+    (``X-Rate-Limit-Reset``) and tokens expire at wall-clock instants.
+    """
+
+    def time(self) -> float:
+        """Current epoch seconds."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for ``seconds``."""
+        ...
+
+    async def asleep(self, seconds: float) -> None:
+        """Suspend the calling task for ``seconds``."""
+        ...
+
+    def random(self) -> float:
+        """A float in ``[0, 1)`` used for jitter."""
+        ...
+
+
+class SystemClock:
+    """The real clock: :func:`time.time`, :func:`time.sleep`, :func:`asyncio.sleep`."""
+
+    def __init__(self, *, rng: random.Random | None = None) -> None:
+        # Jitter does not need cryptographic randomness; a private Random keeps it seedable.
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    def time(self) -> float:
+        """Current epoch seconds."""
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread."""
+        if seconds > 0:
+            time.sleep(seconds)
+
+    async def asleep(self, seconds: float) -> None:
+        """Suspend the calling task."""
+        if seconds > 0:
+            await asyncio.sleep(seconds)
+
+    def random(self) -> float:
+        """A float in ``[0, 1)``."""
+        return self._rng.random()
