@@ -138,7 +138,8 @@ class _Common:
                 self.retry.total_deadline,
             )
             raise error
-        reason = response.status_code if response is not None else type(error).__name__
+        cause = error.__cause__ or error
+        reason = response.status_code if response is not None else type(cause).__name__
         _log.warning(
             "retrying %s %s after %s (retry %d of %d) in %.2f s",
             method,
@@ -151,13 +152,17 @@ class _Common:
         return wait
 
     def _transport_error(self, exc: httpx.TransportError, method: str, url: str) -> Exception:
+        error: APIConnectionError
         if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
+            error = APITimeoutError(
                 f"{method} {url} timed out ({type(exc).__name__})", method=method, url=url
             )
-        return APIConnectionError(
-            f"{method} {url} failed: {type(exc).__name__}", method=method, url=url
-        )
+        else:
+            error = APIConnectionError(
+                f"{method} {url} failed: {type(exc).__name__}", method=method, url=url
+            )
+        error.__cause__ = exc  # keep httpx's detail for tracebacks and retry logs
+        return error
 
 
 class ProcoreClient(_Common):

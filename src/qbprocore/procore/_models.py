@@ -92,20 +92,21 @@ def to_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _jsonable(value: Any) -> Any:  # noqa: PLR0911 - one return per JSON type is clearest
+def _jsonable(value: Any) -> Any:
+    result: Any = value
     if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, ProcoreModel):
-        return value.to_api()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
+        result = str(value)
+    elif isinstance(value, dt.datetime):
+        result = value.isoformat().replace("+00:00", "Z")
+    elif isinstance(value, dt.date):
+        result = value.isoformat()
+    elif isinstance(value, ProcoreModel):
+        result = value.to_api()
+    elif isinstance(value, (list, tuple)):
+        result = [_jsonable(v) for v in value]
+    elif isinstance(value, Mapping):
+        result = {k: _jsonable(v) for k, v in value.items()}
+    return result
 
 
 @attrs.frozen(kw_only=True)

@@ -415,20 +415,7 @@ class FakeProcore:
     def _oauth(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/oauth/authorize" and request.method == "GET":
-            params = request.url.params
-            redirect = params.get("redirect_uri", "")
-            if params.get("client_id") != self.client_id or params.get("response_type") != "code":
-                return _json(400, {"error": "invalid_request"})
-            code = self.authorize(redirect_uri=redirect)
-            if redirect == "urn:ietf:wg:oauth:2.0:oob":
-                # Out-of-band: Procore shows the code on a page at /oauth/authorize/<code>.
-                location = (
-                    f"{request.url.scheme}://{request.url.netloc.decode()}/oauth/authorize/{code}"
-                )
-            else:
-                query = {"code": code, **({"state": params["state"]} if "state" in params else {})}
-                location = f"{redirect}?{urlencode(query)}"
-            return httpx.Response(302, headers={"Location": location})
+            return self._authorize_page(request)
         if path.startswith("/oauth/authorize/") and request.method == "GET":
             code = path.rsplit("/", 1)[1]
             return httpx.Response(
@@ -438,6 +425,25 @@ class FakeProcore:
             )
         if path != "/oauth/token" or request.method != "POST":
             return _json(404, {"error": "not_found"})
+        return self._token(request)
+
+    def _authorize_page(self, request: httpx.Request) -> httpx.Response:
+        params = request.url.params
+        redirect = params.get("redirect_uri", "")
+        if params.get("client_id") != self.client_id or params.get("response_type") != "code":
+            return _json(400, {"error": "invalid_request"})
+        code = self.authorize(redirect_uri=redirect)
+        if redirect == "urn:ietf:wg:oauth:2.0:oob":
+            # Out-of-band: Procore shows the code on a page at /oauth/authorize/<code>.
+            location = (
+                f"{request.url.scheme}://{request.url.netloc.decode()}/oauth/authorize/{code}"
+            )
+        else:
+            query = {"code": code, **({"state": params["state"]} if "state" in params else {})}
+            location = f"{redirect}?{urlencode(query)}"
+        return httpx.Response(302, headers={"Location": location})
+
+    def _token(self, request: httpx.Request) -> httpx.Response:
         if request.headers.get("content-type", "").startswith("application/json"):
             form = {str(k): str(v) for k, v in json.loads(request.content or b"{}").items()}
         else:
@@ -451,35 +457,24 @@ class FakeProcore:
                 {"error": "invalid_client", "error_description": "Client authentication failed"},
             )
         grant = form.get("grant_type")
+        ok = False
         if grant == "client_credentials":
             return self._issue(with_refresh=False)
         if grant == "authorization_code":
-            code = form.get("code", "")
-            redirect = self._codes.pop(code, None)
-            if redirect is None or redirect != form.get("redirect_uri"):
-                return _json(
-                    400,
-                    {
-                        "error": "invalid_grant",
-                        "error_description": _INVALID_GRANT,
-                    },
-                )
-            return self._issue(with_refresh=True)
-        if grant == "refresh_token":
+            redirect = self._codes.pop(form.get("code", ""), None)
+            ok = redirect is not None and redirect == form.get("redirect_uri")
+        elif grant == "refresh_token":
             refresh = form.get("refresh_token", "")
-            if refresh not in self._refresh:
-                return _json(
-                    400,
-                    {
-                        "error": "invalid_grant",
-                        "error_description": _INVALID_GRANT,
-                    },
-                )
-            # Single use, no grace period: the old refresh token dies now.
-            del self._refresh[refresh]
-            self._spent_refresh.add(refresh)
-            return self._issue(with_refresh=True)
-        return _json(400, {"error": "unsupported_grant_type"})
+            ok = refresh in self._refresh
+            if ok:
+                # Single use, no grace period: the old refresh token dies now.
+                del self._refresh[refresh]
+                self._spent_refresh.add(refresh)
+        else:
+            return _json(400, {"error": "unsupported_grant_type"})
+        if not ok:
+            return _json(400, {"error": "invalid_grant", "error_description": _INVALID_GRANT})
+        return self._issue(with_refresh=True)
 
     def _issue(self, *, with_refresh: bool) -> httpx.Response:
         now = self.clock.time()
@@ -628,31 +623,37 @@ class FakeProcore:
             return scope
         project_id, parent_id = scope
         name = route.spec.name
-        key = (company, name, project_id, parent_id)
-        collection = self._records.setdefault(key, {})
+        collection = self._records.setdefault((company, name, project_id, parent_id), {})
         if route.kind == "list":
             return self._page(request, self._filter(request, list(collection.values())))
+        if route.kind == "sync":
+            return self._sync(body, company, name, project_id, parent_id)
+        record = collection.get(int(groups["id"])) if "id" in groups else None
         if route.kind == "get":
-            record = collection.get(int(groups["id"]))
             if record is None or record.get("deleted_at"):
                 return _json(404, {"errors": "Resource not found"})
             return _json(200, record)
-        if route.kind == "sync":
-            return self._sync(body, company, name, project_id, parent_id)
+        return self._write(route, body, (company, project_id, parent_id), record)
+
+    def _write(
+        self,
+        route: _Route,
+        body: Mapping[str, Any],
+        where: tuple[int, int | None, int | None],
+        record: dict[str, Any] | None,
+    ) -> httpx.Response:
+        company, project_id, parent_id = where
+        name = route.spec.name
         fields = body.get(route.spec.wrapper or "data")
         if not isinstance(fields, dict):
             return _json(400, {"errors": f"body must carry a {route.spec.wrapper!r} object"})
-        if route.kind == "create":
-            errors = self._validate(company, name, fields, None)
-            if errors:
-                return _json(422, {"errors": errors})
-            return _json(201, self._insert(company, name, project_id, parent_id, fields))
-        record = collection.get(int(groups["id"]))
-        if record is None:
+        if route.kind == "update" and record is None:
             return _json(404, {"errors": "Resource not found"})
         errors = self._validate(company, name, fields, record)
         if errors:
             return _json(422, {"errors": errors})
+        if record is None:
+            return _json(201, self._insert(company, name, project_id, parent_id, fields))
         return _json(200, self._update(record, fields))
 
     def _validate(
