@@ -625,14 +625,15 @@ class FakeProcore:
         name = route.spec.name
         collection = self._records.setdefault((company, name, project_id, parent_id), {})
         if route.kind == "list":
-            return self._page(request, self._filter(request, list(collection.values())))
+            rows = self._filter(request, list(collection.values()))
+            return self._page(request, [_public(name, r) for r in rows])
         if route.kind == "sync":
             return self._sync(body, company, name, project_id, parent_id)
         record = collection.get(int(groups["id"])) if "id" in groups else None
         if route.kind == "get":
             if record is None or record.get("deleted_at"):
                 return _json(404, {"errors": "Resource not found"})
-            return _json(200, record)
+            return _json(200, _public(name, record))
         return self._write(route, body, (company, project_id, parent_id), record)
 
     def _write(
@@ -653,8 +654,10 @@ class FakeProcore:
         if errors:
             return _json(422, {"errors": errors})
         if record is None:
-            return _json(201, self._insert(company, name, project_id, parent_id, fields))
-        return _json(200, self._update(record, fields))
+            return _json(
+                201, _public(name, self._insert(company, name, project_id, parent_id, fields))
+            )
+        return _json(200, _public(name, self._update(record, fields)))
 
     def _validate(
         self,
@@ -742,10 +745,12 @@ class FakeProcore:
             if problems:
                 errors.append({**item, "errors": problems})
             elif existing is not None:
-                entities.append(dict(self._update(existing, item)))
+                entities.append(_public(name, self._update(existing, item)))
             else:
                 fields = {k: v for k, v in item.items() if k != "id"}
-                entities.append(dict(self._insert(company, name, project_id, parent_id, fields)))
+                entities.append(
+                    _public(name, self._insert(company, name, project_id, parent_id, fields))
+                )
         # Always 200: success is per item.
         return _json(200, {"entities": entities, "errors": errors})
 
@@ -796,6 +801,29 @@ class FakeProcore:
             "Link": ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in rels.items()),
         }
         return _json(200, chunk, headers)
+
+
+# Bookkeeping fields the fake keeps on every record but Procore does not show on every
+# resource (checked against the reference endpoint descriptions in the tests).
+_HIDDEN: dict[str, frozenset[str]] = {
+    "line_item_types": frozenset({"created_at", "updated_at", "deleted_at"}),
+    "budget_line_items": frozenset(
+        {"created_at", "updated_at", "deleted_at", "origin_id", "origin_data"}
+    ),
+    "projects": frozenset({"deleted_at"}),
+    # Contracts are written with vendor_id but answer with a vendor object.
+    "work_order_contracts": frozenset({"vendor_id"}),
+    "purchase_order_contracts": frozenset({"vendor_id"}),
+    "requisitions": frozenset({"deleted_at"}),
+}
+
+
+def _public(name: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    hidden = _HIDDEN.get(name, frozenset())
+    public = {k: v for k, v in record.items() if k not in hidden}
+    if "vendor_id" in hidden and record.get("vendor_id") is not None:
+        public["vendor"] = {"id": record["vendor_id"], "company": record.get("vendor_name")}
+    return public
 
 
 def _parse_bound(text: str, upper: bool) -> dt.datetime:
