@@ -1,0 +1,528 @@
+"""Parse qbXML documents into typed models, eagerly or streaming.
+
+Safety first: input is parsed by lxml with entity resolution, DTD loading and network access
+all off, and any document with a DOCTYPE (the only place entities can be declared) is refused
+before parsing, so entity expansion ("billion laughs") and external entities (XXE) can't
+happen. An optional byte limit bounds what is read.
+
+Parsing is lenient where QuickBooks is: unknown elements are kept in ``unknown_elements``,
+unknown enum values are kept as plain strings, and messages outside the message set are kept
+on the document. Values that cannot be what their element says (``<Amount>abc</Amount>``)
+raise :class:`~qbprocore.qbxml.QbxmlParseError` naming the element.
+
+Speed: each class gets one closure that walks an element's children with a dict lookup per
+child and fills the instance ``__dict__`` directly (the models are frozen; the checks their
+constructor runs are for values coming from code, not from a parser that already typed them).
+The cyclic garbage collector is paused while a document is turned into objects, because every
+new object would otherwise make it rescan the growing result.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import io
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from lxml import etree
+
+from qbprocore.qbxml._config import ParseConfig
+from qbprocore.qbxml._document import QBXMLDocument
+from qbprocore.qbxml._errors import QbxmlParseError, QbxmlSecurityError
+from qbprocore.qbxml._meta import ClassSpec, QbxmlEnum, QbxmlModel, UnknownElement
+
+__all__ = ["iterparse", "loads", "parse_element"]
+
+Builder = Callable[[etree._Element], Any]
+
+_new = object.__new__
+_setattr = object.__setattr__
+_BOOLS = {"true": True, "false": False, "1": True, "0": False, "True": True, "False": False}
+_DATETIME_PARTIAL = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:T(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?"
+    r"([+-]\d{1,2}:\d{2})?)?$"
+)
+_PLAIN_TEXT_KINDS = frozenset({"STR", "ID", "GUID", "DURATION"})
+_KIND_NAMES = {
+    "BOOL": "boolean",
+    "INT": "integer",
+    "DATE": "date",
+    "DATETIME": "date-time",
+    "AMT": "amount",
+    "PRICE": "price",
+    "QUAN": "quantity",
+    "PERCENT": "percentage",
+    "FLOAT": "number",
+}
+
+
+def _bad_value(el: etree._Element, kind: str) -> QbxmlParseError:
+    path = el.getroottree().getpath(el)
+    return QbxmlParseError(
+        f"{path}: {el.text!r} is not a valid {_KIND_NAMES.get(kind, kind)}", path=path
+    )
+
+
+def _parse_datetime(text: str) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        # qbXML allows shortened forms ("2024-01-02", "2024-01-02T10"); fill in zeros.
+        m = _DATETIME_PARTIAL.match(text)
+        if m is None:
+            raise
+        y, mo, d, h, mi, s, off = m.groups()
+        tz = None
+        if off:
+            sign = -1 if off[0] == "-" else 1
+            hh, mm = off[1:].split(":")
+            tz = datetime.timezone(sign * datetime.timedelta(hours=int(hh), minutes=int(mm)))
+        return datetime.datetime(
+            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=tz
+        )
+
+
+def _scalar_text_converter(kind: str, enum: type[QbxmlEnum] | None) -> Callable[[str], Any]:
+    """Text -> value for one scalar kind (raises ValueError/KeyError/InvalidOperation)."""
+    if kind in ("STR", "ID", "GUID", "DURATION"):
+        return str
+    if kind == "ENUM":
+        if enum is None:
+            return str
+        members = enum._value2member_map_
+        # Unknown values are kept as plain strings: QuickBooks sends values the schema lacks.
+        return lambda t: members.get(t, t)
+    if kind == "BOOL":
+        return _BOOLS.__getitem__
+    if kind == "INT":
+        return int
+    if kind == "DATE":
+        return datetime.date.fromisoformat
+    if kind == "DATETIME":
+        return _parse_datetime
+    return _to_decimal
+
+
+def _to_decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def _scalar_builder(kind: str, enum: type[QbxmlEnum] | None) -> Builder:
+    if kind in ("STR", "ID", "GUID", "DURATION"):
+        # An empty element is an empty string (it clears the field in QuickBooks).
+        def text(el: etree._Element) -> str:
+            t = el.text
+            return "" if t is None else t
+
+        return text
+    convert = _scalar_text_converter(kind, enum)
+
+    def build(el: etree._Element) -> Any:
+        t = el.text
+        if t is None:
+            return None
+        try:
+            return convert(t)
+        except (ValueError, KeyError, InvalidOperation):
+            raise _bad_value(el, kind) from None
+
+    return build
+
+
+def unknown_element(el: etree._Element) -> UnknownElement:
+    """Copy an element the schema does not describe into an :class:`UnknownElement`."""
+    return UnknownElement(
+        tag=str(el.tag),
+        text=el.text,
+        attributes=tuple((str(k), str(v)) for k, v in el.attrib.items()),
+        children=tuple(unknown_element(c) for c in el if isinstance(c.tag, str)),
+    )
+
+
+def _builder(spec: ClassSpec) -> Builder:
+    cached = spec.cache.get("parse")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cls = spec.cls
+    # Keyed by element tag; lookups use whatever lxml reports as a tag (comments have a
+    # function there), so the key type is left open. Each entry: field name, builder,
+    # repeats?, plain text? (plain text is read inline: a call per leaf adds up).
+    handlers: dict[Any, tuple[str, Builder, bool, bool]] = {}
+    # Registered before the children are built so that a recursive shape terminates.
+    spec.cache["parse"] = lambda el: build(el)  # noqa: PLW0108 - build is defined below
+    for f in spec.fields:
+        if f.classes:
+            for tag, sub in zip(f.tags, f.classes, strict=True):
+                handlers[tag] = (f.attr, _builder(sub.__qbxml__), f.is_list, False)
+        else:
+            plain = f.kind in _PLAIN_TEXT_KINDS
+            handlers[f.tags[0]] = (f.attr, _scalar_builder(f.kind, f.enum), f.is_list, plain)
+    attr_handlers: dict[str, tuple[str, Callable[[str], Any], str]] = {
+        a.name: (a.attr, _scalar_text_converter(a.kind, a.enum), a.kind) for a in spec.attributes
+    }
+    defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
+    defaults.update({f.attr: None for f in spec.fields})
+    list_fields = (*(f.attr for f in spec.fields if f.is_list), "unknown_elements")
+    get = handlers.get
+
+    def build(el: etree._Element) -> Any:
+        values = defaults.copy()
+        for name in list_fields:
+            values[name] = []
+        if attr_handlers and el.attrib:
+            for key, raw in el.attrib.items():
+                attr_handler = attr_handlers.get(str(key))
+                if attr_handler is not None:
+                    attr, convert, kind = attr_handler
+                    try:
+                        values[attr] = convert(str(raw))
+                    except (ValueError, KeyError, InvalidOperation):
+                        path = el.getroottree().getpath(el)
+                        raise QbxmlParseError(
+                            f"{path}/@{key!s}: {raw!r} is not a valid"
+                            f" {_KIND_NAMES.get(kind, kind)}",
+                            path=path,
+                        ) from None
+        for child in el:
+            tag: object = child.tag
+            h = get(tag)
+            if h is None:
+                if isinstance(tag, str):  # comments and PIs are not content
+                    values["unknown_elements"].append(unknown_element(child))
+                continue
+            name, sub_build, is_list, plain = h
+            if plain:
+                value = child.text
+                if value is None:
+                    value = ""  # an empty element is an empty string (it clears the field)
+            else:
+                value = sub_build(child)
+            if is_list:
+                if value is not None:
+                    values[name].append(value)
+            else:
+                values[name] = value
+        obj = _new(cls)
+        _setattr(obj, "__dict__", values)
+        return obj
+
+    spec.cache["parse"] = build
+    return build
+
+
+def parse_element(el: etree._Element, cls: type[QbxmlModel]) -> QbxmlModel:
+    """Build a ``cls`` instance from an lxml element (for hosts that hold a tree already)."""
+    result: QbxmlModel = _builder(cls.__qbxml__)(el)
+    return result
+
+
+# -- input handling ----------------------------------------------------------------------------
+
+_local = threading.local()
+_ENCODING_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+
+
+def _parser() -> etree.XMLParser:
+    # lxml parsers are not safe to share between threads; each thread keeps its own.
+    parser: etree.XMLParser | None = getattr(_local, "parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            collect_ids=False,
+        )
+        _local.parser = parser
+    return parser
+
+
+def _check_prolog(head: bytes) -> None:
+    """Refuse a DOCTYPE (and so any entity declaration) before the root element."""
+    root_at = head.find(b"<QBXML")
+    prolog = head if root_at < 0 else head[:root_at]
+    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+        raise QbxmlSecurityError(
+            "refusing a qbXML document with a DOCTYPE: DTDs and entity declarations are not"
+            " part of qbXML and could expand entities or reach the network"
+        )
+
+
+def _to_bytes(data: bytes | str) -> bytes:
+    if isinstance(data, str):
+        # Text has already been decoded; re-encode as UTF-8 and say so in the declaration.
+        encoded = data.encode("utf-8")
+        return _ENCODING_DECL.sub(rb'\1"utf-8"', encoded, count=1)
+    return bytes(data)
+
+
+def _limit_error(limit: int) -> QbxmlSecurityError:
+    return QbxmlSecurityError(f"qbXML input is larger than the limit of {limit} bytes")
+
+
+def _qbxml_version(root: etree._Element) -> str | None:
+    for node in root.itersiblings(preceding=True):
+        if isinstance(node, etree._ProcessingInstruction) and node.target == "qbxml":
+            return node.get("version")
+    return None
+
+
+class _Plan:
+    """What to build at which end tag, for every message of the message set."""
+
+    def __init__(self) -> None:
+        from qbprocore.qbxml._models import REQUEST_TYPES, RESPONSE_TYPES
+
+        self.messages: dict[str, Builder] = {}
+        self.kinds: dict[str, str] = {}
+        # (message tag, child tag) -> field name, builder, repeats?
+        self.children: dict[tuple[str, str], tuple[str, Builder, bool]] = {}
+        for kind, types in (("request", REQUEST_TYPES), ("response", RESPONSE_TYPES)):
+            for cls in types:
+                spec = cls.__qbxml__
+                self.messages[spec.tag] = _builder(spec)
+                self.kinds[spec.tag] = kind
+                for f in spec.fields:
+                    for tag, sub in zip(f.tags, f.classes, strict=False):
+                        self.children[(spec.tag, tag)] = (
+                            f.attr,
+                            _builder(sub.__qbxml__),
+                            f.is_list,
+                        )
+        self.tags = sorted(
+            {"QBXMLMsgsRq", "QBXMLMsgsRs", *self.messages, *(t for _, t in self.children)}
+        )
+
+
+_plan: _Plan | None = None
+
+
+def _get_plan() -> _Plan:
+    global _plan  # noqa: PLW0603 - built once, on first parse
+    if _plan is None:
+        _plan = _Plan()
+    return _plan
+
+
+# Events of the incremental parse: a record finished inside a message, a message finished, or
+# the message set finished (with what was left in it: messages outside the message set).
+_RECORD, _MESSAGE, _MSGS = 0, 1, 2
+
+
+def _events(
+    stream: IO[bytes], cfg: ParseConfig, plan: _Plan
+) -> Iterator[tuple[int, Any, Any, Any]]:
+    """Parse incrementally, building each record as soon as its end tag is read.
+
+    Records (the class-valued children of a message: ``VendorRet``, ``BillAdd`` …) are built
+    and then removed from the tree, and so is each finished message, so the tree never holds
+    more than one record. That keeps memory flat, and it is also faster than walking a whole
+    tree afterwards: each record is turned into objects while its elements are still in the
+    CPU cache.
+    """
+    events = etree.iterparse(
+        _GuardedReader(stream, cfg.max_bytes),
+        events=("end",),
+        tag=plan.tags,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    children = plan.children
+    messages = plan.messages
+    try:
+        for _event, el in events:
+            parent = el.getparent()
+            if parent is None:
+                continue
+            tag = el.tag
+            parent_tag = parent.tag
+            child = children.get((parent_tag, tag))
+            if child is not None:
+                grandparent = parent.getparent()
+                if grandparent is None or grandparent.tag not in _MSGS_TAGS:
+                    continue  # the same tags deeper down: part of an enclosing record
+                name, build, is_list = child
+                yield _RECORD, name, is_list, build(el)
+                el.clear(keep_tail=False)
+                parent.remove(el)
+            elif parent_tag in _MSGS_TAGS and tag in messages:
+                yield _MESSAGE, tag, None, messages[tag](el)
+                el.clear(keep_tail=False)
+                parent.remove(el)
+            elif tag in _MSGS_TAGS:
+                left = [unknown_element(c) for c in el if isinstance(c.tag, str)]
+                yield _MSGS, tag, dict(el.attrib), left
+                el.clear(keep_tail=False)
+        root = events.root
+    except etree.XMLSyntaxError as exc:
+        raise QbxmlParseError(f"not well-formed XML: {exc}") from None
+    if root is None or root.tag != "QBXML":
+        found = "nothing" if root is None else f"<{root.tag}>"
+        raise QbxmlParseError(f"expected a <QBXML> root element, found {found}", path="/")
+    if getattr(root.getroottree().docinfo, "doctype", ""):
+        raise QbxmlSecurityError("refusing a qbXML document with a DOCTYPE")
+    yield _MSGS, "QBXML", _qbxml_version(root), None
+
+
+_MSGS_TAGS = frozenset({"QBXMLMsgsRq", "QBXMLMsgsRs"})
+
+
+def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocument:
+    """Parse a complete qbXML document (requests or responses) into typed objects.
+
+    Args:
+        data: The document, as bytes (UTF-8, windows-1252 or ISO-8859-1, as declared) or str.
+        config: Parsing options (size limit).
+
+    Returns:
+        A :class:`QBXMLDocument` whose ``requests`` or ``responses`` hold typed messages.
+
+    Raises:
+        QbxmlSecurityError: a DOCTYPE/entity declaration, or input over ``config.max_bytes``.
+        QbxmlParseError: input that is not well-formed, not qbXML, or has invalid values.
+
+    Example:
+        >>> from qbprocore import qbxml
+        >>> doc = qbxml.loads(b'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRs>'
+        ...     b'<VendorQueryRs requestID="1" statusCode="1" statusSeverity="Info"/>'
+        ...     b'</QBXMLMsgsRs></QBXML>')
+        >>> doc.responses[0].is_no_match
+        True
+    """
+    cfg = config or ParseConfig()
+    raw = _to_bytes(data)
+    if cfg.max_bytes is not None and len(raw) > cfg.max_bytes:
+        raise _limit_error(cfg.max_bytes)
+    plan = _get_plan()
+    messages: list[Any] = []
+    pending: list[tuple[str, bool, Any]] = []
+    container: str | None = None
+    msgs_attrib: dict[str, str] = {}
+    unknown: list[UnknownElement] = []
+    version: str | None = None
+    # Pause the cyclic collector while objects are made (see the module docstring).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for event, a, b, c in _events(io.BytesIO(raw), cfg, plan):
+            if event == _RECORD:
+                pending.append((a, b, c))
+            elif event == _MESSAGE:
+                values = c.__dict__
+                for name, is_list, record in pending:
+                    if is_list:
+                        values[name].append(record)
+                    else:
+                        values[name] = record
+                pending.clear()
+                messages.append(c)
+            elif a == "QBXML":
+                version = b
+            else:
+                container, msgs_attrib, unknown = a, b, c
+    finally:
+        if was_enabled:
+            gc.enable()
+    if container is None:
+        raise QbxmlParseError(
+            "the document has neither <QBXMLMsgsRq> nor <QBXMLMsgsRs>", path="/QBXML"
+        )
+    if container == "QBXMLMsgsRq":
+        return QBXMLDocument(
+            kind="request",
+            version=version,
+            on_error=msgs_attrib.get("onError"),
+            requests=messages,
+            unknown_elements=unknown,
+        )
+    return QBXMLDocument(
+        kind="response", version=version, responses=messages, unknown_elements=unknown
+    )
+
+
+class _GuardedReader:
+    """A file-like wrapper that enforces the byte limit and checks the prolog."""
+
+    def __init__(self, raw: IO[bytes], limit: int | None) -> None:
+        self.raw = raw
+        self.limit = limit
+        self.total = 0
+        self.head = b""
+        self.checked = False
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.total += len(chunk)
+        if self.limit is not None and self.total > self.limit:
+            raise _limit_error(self.limit)
+        if not self.checked:
+            self.head += chunk
+            if b"<QBXML" in self.head or len(self.head) >= 65536 or not chunk:
+                self.checked = True
+                _check_prolog(self.head)
+                self.head = b""
+        return chunk
+
+
+def iterparse(
+    source: bytes | str | os.PathLike[str] | IO[bytes],
+    *,
+    records: Iterable[str] | None = None,
+    config: ParseConfig | None = None,
+) -> Iterator[QbxmlModel]:
+    """Stream typed records out of a (large) qbXML document with flat memory.
+
+    Each record (``VendorRet``, ``BillRet`` …: any class-valued child of a message) is yielded
+    as soon as its end tag is read and then dropped from the tree. After a message's records,
+    the message itself is yielded (status, ``requestID``, iterator attributes) with its record
+    fields left empty, since those were already streamed.
+
+    Args:
+        source: A file path, a binary file object, or the document as bytes.
+        records: Only yield records with these tags (e.g. ``["BillRet"]``); messages are
+            always yielded.
+        config: Parsing options (size limit, applied to the bytes read).
+
+    Raises:
+        QbxmlSecurityError: a DOCTYPE/entity declaration, or input over ``config.max_bytes``.
+        QbxmlParseError: input that is not well-formed or has invalid values.
+    """
+    cfg = config or ParseConfig()
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        stream: IO[bytes] = io.BytesIO(bytes(source))
+        close = False
+    elif isinstance(source, (str, os.PathLike)):
+        stream = open(source, "rb")  # noqa: SIM115 - closed in the finally below
+        close = True
+    else:
+        stream = source
+        close = False
+    wanted = set(records) if records is not None else None
+    try:
+        for event, _a, _b, obj in _events(stream, cfg, _get_plan()):
+            if event == _MESSAGE or (
+                event == _RECORD
+                and (
+                    wanted is None or type(obj).__qbxml__.tag in wanted or _tag_wanted(obj, wanted)
+                )
+            ):
+                yield obj
+    finally:
+        if close:
+            stream.close()
+
+
+def _tag_wanted(obj: QbxmlModel, wanted: set[str]) -> bool:
+    # A shared class (Ref, Address) is named after its first element; match its class name too.
+    return type(obj).__name__ in wanted
