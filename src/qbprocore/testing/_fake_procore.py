@@ -195,6 +195,7 @@ class FakeProcore:
         self._faults: list[_Fault] = []
         self._records: dict[tuple[int, str, int | None, int | None], dict[int, dict[str, Any]]] = {}
         self._projects: dict[int, int] = {}  # project id -> company id
+        self._origins: dict[tuple[int, str, str], dict[str, Any]] = {}
         self._next_id = 2**33  # ids beyond 32 bits, as in real Procore data
         self._routes = _routes()
 
@@ -626,7 +627,7 @@ class FakeProcore:
         collection = self._records.setdefault((company, name, project_id, parent_id), {})
         if route.kind == "list":
             rows = self._filter(request, list(collection.values()))
-            return self._page(request, [_public(name, r) for r in rows])
+            return self._page(request, rows, name)
         if route.kind == "sync":
             return self._sync(body, company, name, project_id, parent_id)
         record = collection.get(int(groups["id"])) if "id" in groups else None
@@ -657,7 +658,7 @@ class FakeProcore:
             return _json(
                 201, _public(name, self._insert(company, name, project_id, parent_id, fields))
             )
-        return _json(200, _public(name, self._update(record, fields)))
+        return _json(200, _public(name, self._update(company, name, record, fields)))
 
     def _validate(
         self,
@@ -680,12 +681,13 @@ class FakeProcore:
 
     def _by_origin(self, company: int, name: str, origin: str) -> dict[str, Any] | None:
         # origin_id is unique per company (and resource), across projects.
-        for (c, n, _p, _q), collection in self._records.items():
-            if c == company and n == name:
-                for record in collection.values():
-                    if record.get("origin_id") == origin:
-                        return record
-        return None
+        return self._origins.get((company, name, origin))
+
+    def _index(self, company: int, name: str, record: dict[str, Any], old: Any = None) -> None:
+        if old and self._origins.get((company, name, str(old))) is record:
+            del self._origins[(company, name, str(old))]
+        if record.get("origin_id"):
+            self._origins[(company, name, str(record["origin_id"]))] = record
 
     def _insert(
         self,
@@ -703,14 +705,19 @@ class FakeProcore:
             self._records.setdefault((company, name, project_id, parent_id), {})[record["id"]] = (
                 record
             )
+            self._index(company, name, record)
             if name == "projects":
                 self._projects[record["id"]] = company
                 record.setdefault("company", {"id": company, "name": self.companies.get(company)})
         return record
 
-    def _update(self, record: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
+    def _update(
+        self, company: int, name: str, record: dict[str, Any], fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        old = record.get("origin_id")
         record.update({k: v for k, v in fields.items() if k != "id"})
         record["updated_at"] = self._stamp()
+        self._index(company, name, record, old)
         return record
 
     def _sync(
@@ -745,7 +752,7 @@ class FakeProcore:
             if problems:
                 errors.append({**item, "errors": problems})
             elif existing is not None:
-                entities.append(_public(name, self._update(existing, item)))
+                entities.append(_public(name, self._update(company, name, existing, item)))
             else:
                 fields = {k: v for k, v in item.items() if k != "id"}
                 entities.append(
@@ -773,7 +780,9 @@ class FakeProcore:
             rows = [r for r in rows if start <= _parse_bound(r["updated_at"], False) <= end]
         return sorted(rows, key=lambda r: r["id"])
 
-    def _page(self, request: httpx.Request, rows: list[dict[str, Any]]) -> httpx.Response:
+    def _page(
+        self, request: httpx.Request, rows: list[dict[str, Any]], name: str = ""
+    ) -> httpx.Response:
         params = request.url.params
         try:
             page = max(1, int(params.get("page", "1")))
@@ -782,7 +791,7 @@ class FakeProcore:
             return _json(400, {"errors": "page and per_page must be integers"})
         total = len(rows)
         last = max(1, math.ceil(total / per_page))
-        chunk = rows[(page - 1) * per_page : page * per_page]
+        chunk = [_public(name, r) for r in rows[(page - 1) * per_page : page * per_page]]
 
         def link(number: int) -> str:
             url = request.url.copy_set_param("page", str(number)).copy_set_param(
