@@ -41,7 +41,7 @@ def _client(fake: FakeProcore, clock: FakeClock) -> tuple[ProcoreClient, Procore
 def bench_upsert(n: int = 10_000) -> dict[str, float]:
     clock = FakeClock()
     fake = FakeProcore(clock=clock, hourly_limit=100_000, spike_limit=100_000)
-    client, auth = _client(fake, clock)
+    client, _auth = _client(fake, clock)
     vendors = [{"origin_id": f"8000{i:04X}-1700000000", "name": f"Vendor {i}"} for i in range(n)]
     start = time.perf_counter()
     result = client.vendors.sync(vendors)
