@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import httpx
 
@@ -134,3 +135,93 @@ def test_429_blocks_all_users_of_the_limiter(clock: FakeClock) -> None:
     limiter = RateLimiter(clock=clock, max_jitter=0.0)
     limiter.block_until(clock.time() + 5)
     assert limiter.reserve() == 5.0
+
+
+def test_cold_start_with_more_workers_than_the_spike_limit(clock: FakeClock) -> None:
+    """Thirty threads start at once: while the budget is unknown exactly one request (the
+    probe) is in flight; the rest wait for its answer instead of overshooting the limit."""
+    fake = FakeProcore(clock=clock, spike_limit=20)
+    fake.seed("vendors", [{"name": "v"}])
+    answered = threading.Event()
+    early: list[str] = []
+    guard = threading.Lock()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        if not request.url.path.startswith("/oauth"):
+            with guard:
+                if not answered.is_set():
+                    early.append(request.url.path)
+            # Widen the race: keep the probe in flight a moment (no assertion depends on time).
+            time.sleep(0.002)
+        response = fake.handle(request)
+        if not request.url.path.startswith("/oauth"):
+            answered.set()
+        return response
+
+    auth = ProcoreAuth.client_credentials(
+        environment=fake.environment,
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        clock=clock,
+    )
+    client = ProcoreClient(
+        auth=auth,
+        company_id=fake.company_id,
+        clock=clock,
+        limiters=RateLimiterRegistry(),
+        http_client=httpx.Client(transport=httpx.MockTransport(slow)),
+    )
+    auth.get_token(client.http)  # everyone starts with a token: they all reach the limiter
+    barrier = threading.Barrier(30)
+
+    def work() -> None:
+        barrier.wait()
+        for _ in range(3):
+            list(client.vendors.list(per_page=10))
+
+    threads = [threading.Thread(target=work) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(early) == 1
+    statuses = [c.status for c in fake.calls]
+    assert len(statuses) == 90
+    assert statuses.count(429) == 0
+
+
+def test_cold_start_with_many_asyncio_tasks(clock: FakeClock) -> None:
+    fake = FakeProcore(clock=clock, spike_limit=10)
+    fake.seed("vendors", [{"name": "v"}])
+
+    async def main() -> None:
+        auth = ProcoreAuth.client_credentials(
+            environment=fake.environment,
+            client_id=fake.client_id,
+            client_secret=fake.client_secret,
+            clock=clock,
+        )
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake)) as http:
+            client = AsyncProcoreClient(
+                auth=auth,
+                company_id=fake.company_id,
+                http_client=http,
+                clock=clock,
+                limiters=RateLimiterRegistry(),
+            )
+
+            async def one() -> int:
+                return len([v async for v in client.vendors.list()])
+
+            assert await asyncio.gather(*(one() for _ in range(25))) == [1] * 25
+
+    asyncio.run(main())
+    assert [c.status for c in fake.calls].count(429) == 0
+
+
+def test_unknown_budget_admits_one_probe(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, max_jitter=0.0)
+    assert limiter.reserve() == 0.0
+    assert limiter.reserve() is None  # wait for the probe's answer
+    limiter.release()
+    assert limiter.reserve() == 0.0  # no answer carried headers: probe again

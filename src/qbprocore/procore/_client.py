@@ -41,6 +41,7 @@ _log = logging.getLogger("qbprocore.procore.http")
 #: Default timeouts: connect fast, allow a slow sync batch of 1,000 items to answer.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 USER_AGENT = "qbprocore/0.1.0 (+https://github.com/qbprocore/qbprocore)"
+_POLL = 0.02  # seconds between checks while an answer that sets the budget is in flight
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
@@ -311,8 +312,11 @@ class ProcoreClient(_Common):
             stale = None
             headers = self._headers(token.access_token, company_scoped)
             limiter = self.limiter
-            while (wait := limiter.reserve()) > 0:
-                self.clock.sleep(wait)
+            while (wait := limiter.reserve()) != 0.0:
+                if wait is None:
+                    limiter.wait_for_answer()
+                else:
+                    self.clock.sleep(wait)
             response: httpx.Response | None = None
             try:
                 self.requests_sent += 1
@@ -472,8 +476,9 @@ class AsyncProcoreClient(_Common):
             stale = None
             headers = self._headers(token.access_token, company_scoped)
             limiter = self.limiter
-            while (wait := limiter.reserve()) > 0:
-                await self.clock.asleep(wait)
+            while (wait := limiter.reserve()) != 0.0:
+                # Waiting for another task's answer: poll briefly, never block the loop.
+                await self.clock.asleep(_POLL if wait is None else wait)
             response: httpx.Response | None = None
             try:
                 self.requests_sent += 1

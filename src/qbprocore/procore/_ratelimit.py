@@ -41,6 +41,7 @@ class RateLimiter:
         self._clock = clock
         self._max_jitter = max_jitter
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
         self.limit: int | None = None
         self.remaining: float | None = None
         self.reset_at: float | None = None
@@ -49,27 +50,33 @@ class RateLimiter:
         #: Seconds callers were told to wait in total (for benchmarks and diagnostics).
         self.waited = 0.0
 
-    def reserve(self) -> float:
-        """Claim one request slot, or return how long to wait before trying again.
+    def reserve(self) -> float | None:
+        """Claim one request slot, or say how to wait before trying again.
+
+        While the budget is unknown (the first request of this credential and company) only
+        one request goes out; the others wait for its answer, so a cold start with many
+        workers cannot overshoot a small spike limit before the first headers arrive.
 
         Returns:
-            ``0.0`` when the caller may send now (the slot is counted as in flight and
-            must be given back with :meth:`release`), else the seconds to wait.
+            ``0.0`` when the caller may send now (the slot is counted as in flight and must
+            be given back with :meth:`release`); seconds to sleep; or ``None`` to wait for an
+            answer already in flight (:meth:`wait_for_answer`) and then try again.
         """
         now = self._clock.time()
         with self._lock:
+            if self.reset_at is not None and now >= self.reset_at:
+                # The reported window rolled over: a fresh window of the known size, with its
+                # reset unknown until the next answer.
+                self.remaining = None if self.limit is None else float(self.limit)
+                self.reset_at = None
+            wait = 0.0
             if now < self._blocked_until:
                 wait = self._blocked_until - now
-            elif self.reset_at is not None and now >= self.reset_at:
-                # The reported window has rolled over; the budget is unknown again until the
-                # next response tells us.
-                self.remaining = None
-                self.reset_at = None
-                wait = 0.0
-            elif self.remaining is not None and self.remaining < 1 and self.reset_at is not None:
+            elif self.remaining is None or (self.remaining < 1 and self.reset_at is None):
+                if self._in_flight > 0:
+                    return None  # an answer in flight will tell us the budget
+            elif self.remaining < 1 and self.reset_at is not None:
                 wait = self.reset_at - now
-            else:
-                wait = 0.0
             if wait <= 0:
                 self._in_flight += 1
                 if self.remaining is not None:
@@ -79,10 +86,17 @@ class RateLimiter:
         self.waited += wait
         return wait
 
+    def wait_for_answer(self, timeout: float = 0.5) -> None:
+        """Block (real time, at most ``timeout`` s) until a request in flight is answered."""
+        with self._answered:
+            if self._in_flight > 0:
+                self._answered.wait(timeout)
+
     def release(self) -> None:
         """Give back the in-flight slot claimed by :meth:`reserve`."""
-        with self._lock:
+        with self._answered:
             self._in_flight = max(0, self._in_flight - 1)
+            self._answered.notify_all()
 
     def update(self, headers: httpx.Headers) -> None:
         """Learn the budget from a response's headers (call before :meth:`release`)."""
