@@ -467,9 +467,11 @@ class FieldDef:
     enum_name: str | None = None
     # The choice branches this field sits in: ((choice number, branch number), ...).
     choice: tuple[tuple[int, int], ...] = ()
+    # 1 when the element must appear whenever its choice branches are taken.
+    min_occurs: int = 0
 
 
-def flatten(cls: ClassDef) -> list[FieldDef]:
+def flatten(cls: ClassDef) -> tuple[list[FieldDef], tuple[int, ...]]:
     fields: list[FieldDef] = []
     seen: dict[str, FieldDef] = {}
 
@@ -485,18 +487,34 @@ def flatten(cls: ClassDef) -> list[FieldDef]:
         fields.append(fd)
 
     choices = 0
+    required_choices: list[int] = []
 
+    # `must`: every group between here and the nearest enclosing choice branch (or the root)
+    # is mandatory, so an element with minOccurs >= 1 here must appear whenever its branch
+    # is taken.
     def walk(
-        p: Elem | Group, repeated: bool, optional: bool, path: tuple[tuple[int, int], ...]
+        p: Elem | Group,
+        repeated: bool,
+        optional: bool,
+        path: tuple[tuple[int, int], ...],
+        must: bool,
     ) -> None:
         nonlocal choices
         if isinstance(p, Elem):
             is_list = repeated or p.max == UNBOUNDED or p.max > 1
             required = not optional and p.min >= 1 and not is_list
+            min_occurs = 1 if must and p.min >= 1 else 0
             if p.cls:
                 add(
                     FieldDef(
-                        snake(p.name), (p.name,), "CLASS", is_list, required, (p.cls,), choice=path
+                        snake(p.name),
+                        (p.name,),
+                        "CLASS",
+                        is_list,
+                        required,
+                        (p.cls,),
+                        choice=path,
+                        min_occurs=min_occurs,
                     )
                 )
             else:
@@ -510,6 +528,7 @@ def flatten(cls: ClassDef) -> list[FieldDef]:
                         required,
                         simple=p.simple,
                         choice=path,
+                        min_occurs=min_occurs,
                     )
                 )
             return
@@ -529,6 +548,7 @@ def flatten(cls: ClassDef) -> list[FieldDef]:
                     False,
                     tuple(e.cls for e in elems if e.cls),
                     choice=path,
+                    min_occurs=1 if must and p.min >= 1 else 0,
                 )
             )
             return
@@ -536,14 +556,33 @@ def flatten(cls: ClassDef) -> list[FieldDef]:
         if p.kind == "choice":
             number = choices
             choices += 1
+            if must and p.min >= 1:
+                required_choices.append(number)
             for branch, item in enumerate(p.items):
-                walk(item, rep, inner_optional, (*path, (number, branch)))
+                walk(item, rep, inner_optional, (*path, (number, branch)), True)
         else:
             for item in p.items:
-                walk(item, rep, inner_optional, path)
+                walk(item, rep, inner_optional, path, must and p.min >= 1)
 
-    walk(cls.content, False, False, ())
-    return fields
+    walk(cls.content, False, False, (), True)
+
+    # A required choice only forces content when each of its branches has a mandatory
+    # element (qbXML has required choices of optional elements, which are satisfied by none).
+    def branch_has_content(number: int, branch: int) -> bool:
+        return any(
+            fd.min_occurs and (number, branch) in fd.choice and fd.choice[-1] == (number, branch)
+            for fd in fields
+        )
+
+    forced = tuple(
+        number
+        for number in required_choices
+        if all(
+            branch_has_content(number, branch)
+            for branch in {b for fd in fields for n, b in fd.choice if n == number}
+        )
+    )
+    return fields, forced
 
 
 class Generator:
@@ -556,6 +595,7 @@ class Generator:
         self.order: list[str] = []
         self.rq_classes: list[str] = []
         self.rs_classes: list[str] = []
+        self.required_choices: dict[str, tuple[int, ...]] = {}
 
     def collect(self) -> None:
         ops_rq = self.schema.elements["QBXMLMsgsRq"]
@@ -578,7 +618,7 @@ class Generator:
                 return
             visiting.add(key)
             cls = self.schema.classes[key]
-            fields = flatten(cls)
+            fields, self.required_choices[key] = flatten(cls)
             for fd in fields:
                 for sub in fd.classes:
                     visit(sub)
@@ -825,6 +865,8 @@ class Generator:
                 parts.append(f"version={fd.version!r}")
             if fd.choice:
                 parts.append(f"choice={fd.choice!r}")
+            if fd.min_occurs and (fd.choice or fd.is_list):
+                parts.append("min_occurs=1")
             lines.append(f"        F({', '.join(parts)}),")
         lines.append("    ),")
         attrs_ = self.attr_fields(key)
@@ -839,8 +881,8 @@ class Generator:
                     parts.append("required=True")
                 lines.append(f"        A({', '.join(parts)}),")
             lines.append("    ),")
-        if cls.text is not None:
-            lines.append(f"    text={cls.text.kind!r},")
+        if self.required_choices[key]:
+            lines.append(f"    required_choices={self.required_choices[key]!r},")
         lines.append(")")
         return lines
 
@@ -1001,25 +1043,42 @@ SIMPLE_TYPES_XSD = """\
   <xs:simpleType name="qbInt"><xs:restriction base="xs:integer"/></xs:simpleType>""".splitlines()
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    args = ap.parse_args(argv)
-    ref = args.shared / "reference"
+def generate(shared: Path) -> tuple[str, str, str]:
+    """Return (models source, schema text, summary) generated from ``shared/reference``."""
+    ref = shared / "reference"
     schema = Schema(ref / "xsd")
     facts = read_catalogue(ref / "qbxml/qbwc-qbxml/schema/qbxmlops130.xml")
     gen = Generator(schema, facts)
     gen.collect()
-    OUT_MODELS.write_text(gen.emit_python(), encoding="utf-8")
     xsd = gen.emit_xsd().replace(
         "</xs:schema>\n", "\n".join(gen.emit_enums_xsd()) + "\n</xs:schema>\n"
     )
+    return gen.emit_python(), xsd, f"{len(gen.order)} classes, {len(gen.enums)} enums"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    ap.add_argument(
+        "--check", action="store_true", help="exit 1 if the committed files are not current"
+    )
+    args = ap.parse_args(argv)
+    models, xsd, summary = generate(args.shared)
+    if args.check:
+        stale = [
+            str(path.relative_to(ROOT))
+            for path, text in ((OUT_MODELS, models), (OUT_XSD, xsd))
+            if not path.exists() or path.read_text(encoding="utf-8") != text
+        ]
+        if stale:
+            print(f"stale generated files: {', '.join(stale)}", file=sys.stderr)
+            return 1
+        return 0
+    OUT_MODELS.write_text(models, encoding="utf-8")
     OUT_XSD.parent.mkdir(parents=True, exist_ok=True)
     OUT_XSD.write_text(xsd, encoding="utf-8")
     print(
-        f"{len(gen.order)} classes, {len(gen.enums)} enums -> {OUT_MODELS.relative_to(ROOT)},"
-        f" {OUT_XSD.relative_to(ROOT)}",
-        file=sys.stderr,
+        f"{summary} -> {OUT_MODELS.relative_to(ROOT)}, {OUT_XSD.relative_to(ROOT)}", file=sys.stderr
     )
     return 0
 

@@ -95,6 +95,9 @@ class FieldSpec:
     #: The schema choices this field belongs to, as ``(choice number, branch number)`` pairs
     #: from the outermost in: a field is allowed only when every branch on its path is taken.
     choice: tuple[tuple[int, int], ...] = ()
+    #: 1 when the element must appear whenever its choice branches are taken (for a list:
+    #: at least one item); fields outside any choice use ``required`` (scalars) or this (lists).
+    min_occurs: int = 0
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -121,7 +124,8 @@ class ClassSpec:
     tag: str
     fields: tuple[FieldSpec, ...]
     attributes: tuple[AttrSpec, ...] = ()
-    text: str | None = None
+    #: Choices (by number, see :attr:`FieldSpec.choice`) where one branch must be taken.
+    required_choices: tuple[int, ...] = ()
     # Derived lookup tables, built on first use by the parser and serializer.
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
@@ -182,6 +186,17 @@ def _check_item(owner: str, spec: FieldSpec, value: object) -> None:
         _check_scalar(owner, spec.attr, spec.kind, value)
 
 
+def _check_required_choices(owner: str, spec: ClassSpec, values: dict[str, Any]) -> None:
+    for number in spec.required_choices:
+        members = [f for f in spec.fields if any(n == number for n, _ in f.choice)]
+        if not any(values[f.attr] not in (None, []) for f in members):
+            names = ", ".join(f.attr for f in members)
+            raise QbxmlValueError(
+                f"{owner} needs one of: {names} (the schema requires one of these alternatives)",
+                field=owner,
+            )
+
+
 def _init(obj: QbxmlModel, values: dict[str, Any]) -> None:
     """Set a new model's fields in one step and check them (called by generated ``__init__``)."""
     object.__setattr__(obj, "__dict__", values)
@@ -227,6 +242,8 @@ class QbxmlModel:
             if f.is_list:
                 if not isinstance(value, list):
                     raise _type_error(owner, f.attr, "a list", value)
+                if not value and f.min_occurs and not f.choice:
+                    raise _type_error(owner, f.attr, "a list of at least one item", value)
                 for item in value:
                     _check_item(owner, f, item)
             elif value is None:
@@ -234,6 +251,8 @@ class QbxmlModel:
                     raise _type_error(owner, f.attr, "set (the element is required)", value)
             else:
                 _check_item(owner, f, value)
+        if spec.required_choices:
+            _check_required_choices(owner, spec, values)
         unknown = values["unknown_elements"]
         if not isinstance(unknown, list):
             raise _type_error(owner, "unknown_elements", "a list", unknown)

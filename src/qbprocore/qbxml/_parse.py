@@ -246,11 +246,14 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
-def _check_prolog(head: bytes) -> None:
-    """Refuse a DOCTYPE (and so any entity declaration) before the root element."""
-    root_at = head.find(b"<QBXML")
-    prolog = head if root_at < 0 else head[:root_at]
-    if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+def _check_no_dtd(data: bytes) -> None:
+    """Refuse any DOCTYPE or entity declaration, wherever it stands.
+
+    qbXML never has one. Markup can't appear literally in character data, so outside
+    comments and CDATA (which QuickBooks doesn't write either) these bytes can only be a
+    declaration; refusing on sight is simpler and stronger than finding where the prolog ends.
+    """
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise QbxmlSecurityError(
             "refusing a qbXML document with a DOCTYPE: DTDs and entity declarations are not"
             " part of qbXML and could expand entities or reach the network"
@@ -452,26 +455,21 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
 
 
 class _GuardedReader:
-    """A file-like wrapper that enforces the byte limit and checks the prolog."""
+    """A file-like wrapper that enforces the byte limit and refuses DTDs as bytes arrive."""
 
     def __init__(self, raw: IO[bytes], limit: int | None) -> None:
         self.raw = raw
         self.limit = limit
         self.total = 0
-        self.head = b""
-        self.checked = False
+        self.carry = b""  # the end of the previous chunk, so a split "<!DOCTYPE" is seen
 
     def read(self, size: int = -1) -> bytes:
         chunk = self.raw.read(size)
         self.total += len(chunk)
         if self.limit is not None and self.total > self.limit:
             raise _limit_error(self.limit)
-        if not self.checked:
-            self.head += chunk
-            if b"<QBXML" in self.head or len(self.head) >= 65536 or not chunk:
-                self.checked = True
-                _check_prolog(self.head)
-                self.head = b""
+        _check_no_dtd(self.carry + chunk)
+        self.carry = chunk[-8:]
         return chunk
 
 
