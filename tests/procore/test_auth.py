@@ -404,3 +404,83 @@ def test_store_lock_is_taken_around_each_refresh(fake: FakeProcore, clock: FakeC
     clock.advance(fake.token_lifetime)
     auth.get_token(http)
     assert held == [True, True]
+
+
+def _flaky_token_endpoint(
+    fake: FakeProcore, failures: list[object]
+) -> tuple[httpx.Client, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            seen.append(request)
+            if failures:
+                failure = failures.pop(0)
+                if isinstance(failure, Exception):
+                    raise failure
+                assert isinstance(failure, httpx.Response)
+                return failure
+        return fake.handle(request)
+
+    return httpx.Client(transport=httpx.MockTransport(handler)), seen
+
+
+def test_client_credentials_grant_is_retried_on_5xx_and_timeouts(
+    fake: FakeProcore, auth: ProcoreAuth, clock: FakeClock
+) -> None:
+    from qbprocore.procore import USER_AGENT
+
+    http, seen = _flaky_token_endpoint(fake, [httpx.Response(503), httpx.ReadTimeout("slow")])
+    assert auth.get_token(http).access_token
+    assert len(seen) == 3
+    assert len(clock.sleeps) == 2
+    assert all(r.headers["User-Agent"] == USER_AGENT for r in seen)
+
+
+def test_refresh_is_not_resent_when_its_answer_was_lost(
+    fake: FakeProcore, clock: FakeClock
+) -> None:
+    from qbprocore.procore import APITimeoutError
+
+    http = httpx.Client(transport=fake.transport())
+    auth = _code_auth(fake, clock)
+    _login(auth, http)
+    clock.advance(fake.token_lifetime)
+    flaky, seen = _flaky_token_endpoint(fake, [httpx.ReadTimeout("lost")])
+    with pytest.raises(APITimeoutError):
+        auth.get_token(flaky)
+    assert len(seen) == 1
+
+
+def test_refresh_is_resent_when_the_connection_was_never_made(
+    fake: FakeProcore, clock: FakeClock
+) -> None:
+    http = httpx.Client(transport=fake.transport())
+    auth = _code_auth(fake, clock)
+    first = _login(auth, http)
+    clock.advance(fake.token_lifetime)
+    flaky, seen = _flaky_token_endpoint(fake, [httpx.ConnectError("refused")])
+    assert auth.get_token(flaky).refresh_token != first.refresh_token
+    assert len(seen) == 2
+
+
+def test_async_refresh_with_a_file_store(
+    fake: FakeProcore, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The async path takes the same cross-process lock (in a worker thread) and saves first."""
+    store = FileTokenStore(tmp_path / "t.json", cipher=TokenCipher([TokenCipher.generate_key()]))
+
+    async def main() -> tuple[Token, Token]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake)) as http:
+            auth = _code_auth(fake, clock, store)
+            url, state = auth.authorization_url()
+            location = (await http.get(url)).headers["Location"]
+            first = await auth.aexchange_code(http, location, state=state)
+            clock.advance(fake.token_lifetime)
+            tokens = await asyncio.gather(*(auth.aget_token(http) for _ in range(5)))
+            assert len({t.access_token for t in tokens}) == 1
+            return first, tokens[0]
+
+    first, second = asyncio.run(main())
+    assert second.refresh_token != first.refresh_token
+    assert store.load(f"{fake.environment.name}:{fake.client_id}") == second

@@ -39,6 +39,7 @@ from authlib.oauth2.rfc6749.parameters import (  # type: ignore[import-untyped]
 )
 
 from qbprocore.procore._clock import Clock, SystemClock
+from qbprocore.procore._constants import USER_AGENT
 from qbprocore.procore._environments import Environment
 from qbprocore.procore._errors import (
     APIConnectionError,
@@ -54,7 +55,12 @@ __all__ = ["GrantType", "ProcoreAuth"]
 GrantType = Literal["authorization_code", "client_credentials"]
 
 _log = logging.getLogger("qbprocore.procore.auth")
-_FORM = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+_FORM = {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "Accept": "application/json",
+    "User-Agent": USER_AGENT,
+}
+_TOKEN_RETRIES = 3
 
 
 class ProcoreAuth:
@@ -232,7 +238,7 @@ class ProcoreAuth:
             The stored token.
         """
         body = self._code_body(self._code_from(code_or_redirect_url, state))
-        token = self._parse(self._post_sync(http, body), "authorization_code")
+        token = self._parse(self._post_sync(http, body, "authorization_code"), "authorization_code")
         return self._persist(token)
 
     async def aexchange_code(
@@ -240,7 +246,9 @@ class ProcoreAuth:
     ) -> Token:
         """Async :meth:`exchange_code`."""
         body = self._code_body(self._code_from(code_or_redirect_url, state))
-        token = self._parse(await self._post_async(http, body), "authorization_code")
+        token = self._parse(
+            await self._post_async(http, body, "authorization_code"), "authorization_code"
+        )
         return self._persist(token)
 
     # -- the token the client should use -------------------------------------------------
@@ -333,23 +341,23 @@ class ProcoreAuth:
     def _renew_sync(self, http: httpx.Client, current: Token | None) -> Token:
         body, grant = self._grant_body(current)
         try:
-            token = self._parse(self._post_sync(http, body), grant)
+            token = self._parse(self._post_sync(http, body, grant), grant)
         except OAuthError as exc:
             retry = self._after_invalid_grant(exc, current)
             if isinstance(retry, Token):
                 return retry
-            token = self._parse(self._post_sync(http, retry[0]), retry[1])
+            token = self._parse(self._post_sync(http, retry[0], retry[1]), retry[1])
         return self._persist(token)
 
     async def _renew_async(self, http: httpx.AsyncClient, current: Token | None) -> Token:
         body, grant = self._grant_body(current)
         try:
-            token = self._parse(await self._post_async(http, body), grant)
+            token = self._parse(await self._post_async(http, body, grant), grant)
         except OAuthError as exc:
             retry = self._after_invalid_grant(exc, current)
             if isinstance(retry, Token):
                 return retry
-            token = self._parse(await self._post_async(http, retry[0]), retry[1])
+            token = self._parse(await self._post_async(http, retry[0], retry[1]), retry[1])
         return self._persist(token)
 
     def _after_invalid_grant(
@@ -393,35 +401,83 @@ class ProcoreAuth:
         )
         return token
 
-    def _post_sync(self, http: httpx.Client, body: str) -> httpx.Response:
-        self.token_requests += 1
-        try:
-            return http.post(self.environment.token_url, content=body, headers=_FORM)
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                "token request timed out", method="POST", url=self.environment.token_url
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"token request failed: {type(exc).__name__}",
-                method="POST",
-                url=self.environment.token_url,
-            ) from exc
+    def _token_retry(
+        self, grant: str, attempt: int, response: httpx.Response | None, exc: Exception | None
+    ) -> float | None:
+        """Seconds to wait before resending a token request, or ``None`` to give up.
 
-    async def _post_async(self, http: httpx.AsyncClient, body: str) -> httpx.Response:
-        self.token_requests += 1
-        try:
-            return await http.post(self.environment.token_url, content=body, headers=_FORM)
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                "token request timed out", method="POST", url=self.environment.token_url
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"token request failed: {type(exc).__name__}",
-                method="POST",
-                url=self.environment.token_url,
-            ) from exc
+        Only resends that cannot burn a single-use secret: a connection that was never made
+        (any grant), or a client-credentials grant (no secret is consumed) after a timeout,
+        429 or 5xx. A refresh or code exchange whose answer was lost is not resent: the old
+        refresh token or code may already be spent, and the store re-read handles that.
+        """
+        if attempt >= _TOKEN_RETRIES:
+            return None
+        never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        harmless = grant == "client_credentials" and (
+            isinstance(exc, httpx.TimeoutException)
+            or (
+                response is not None
+                and (response.status_code == 429 or response.status_code >= 500)
+            )
+        )
+        if not (never_sent or harmless):
+            return None
+        wait = 0.5 * 2.0**attempt * (1 + 0.25 * self.clock.random())
+        reason = type(exc).__name__ if exc is not None else getattr(response, "status_code", "")
+        _log.warning(
+            "retrying %s token request after %s (retry %d of %d) in %.2f s",
+            grant,
+            reason,
+            attempt + 1,
+            _TOKEN_RETRIES,
+            wait,
+        )
+        return wait
+
+    def _token_error(self, exc: httpx.TransportError | None) -> APIConnectionError:
+        url = self.environment.token_url
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError("token request timed out", method="POST", url=url)
+        return APIConnectionError(
+            f"token request failed: {type(exc).__name__}", method="POST", url=url
+        )
+
+    def _post_sync(self, http: httpx.Client, body: str, grant: str) -> httpx.Response:
+        attempt = 0
+        while True:
+            self.token_requests += 1
+            response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
+            try:
+                response = http.post(self.environment.token_url, content=body, headers=_FORM)
+            except httpx.TransportError as exc:
+                failure = exc
+            wait = self._token_retry(grant, attempt, response, failure)
+            if wait is None:
+                if response is None:  # then failure is set
+                    raise self._token_error(failure) from failure
+                return response
+            self.clock.sleep(wait)
+            attempt += 1
+
+    async def _post_async(self, http: httpx.AsyncClient, body: str, grant: str) -> httpx.Response:
+        attempt = 0
+        while True:
+            self.token_requests += 1
+            response: httpx.Response | None = None
+            failure: httpx.TransportError | None = None
+            try:
+                response = await http.post(self.environment.token_url, content=body, headers=_FORM)
+            except httpx.TransportError as exc:
+                failure = exc
+            wait = self._token_retry(grant, attempt, response, failure)
+            if wait is None:
+                if response is None:  # then failure is set
+                    raise self._token_error(failure) from failure
+                return response
+            await self.clock.asleep(wait)
+            attempt += 1
 
     def _parse(self, response: httpx.Response, grant: str) -> Token:
         try:

@@ -24,6 +24,7 @@ import httpx
 from qbprocore.procore import _models as m
 from qbprocore.procore._auth import ProcoreAuth
 from qbprocore.procore._clock import Clock
+from qbprocore.procore._constants import DEFAULT_TIMEOUT, USER_AGENT
 from qbprocore.procore._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -38,9 +39,6 @@ __all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "AsyncProcoreClient", "ProcoreClient
 
 _log = logging.getLogger("qbprocore.procore.http")
 
-#: Default timeouts: connect fast, allow a slow sync batch of 1,000 items to answer.
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
-USER_AGENT = "qbprocore/0.1.0 (+https://github.com/qbprocore/qbprocore)"
 _POLL = 0.02  # seconds between checks while an answer that sets the budget is in flight
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 

@@ -823,9 +823,9 @@ class FakeProcore:
 # resource (checked against the reference endpoint descriptions in the tests).
 _HIDDEN: dict[str, frozenset[str]] = {
     "line_item_types": frozenset({"created_at", "updated_at", "deleted_at"}),
-    "budget_line_items": frozenset(
-        {"created_at", "updated_at", "deleted_at", "origin_id", "origin_data"}
-    ),
+    # The reference lists no timestamps or origin fields for budget line items, but their
+    # sync endpoint is keyed by origin_id, so the fake keeps those visible.
+    "budget_line_items": frozenset({"deleted_at"}),
     "projects": frozenset({"deleted_at"}),
     # Contracts are written with vendor_id but answer with a vendor object.
     "work_order_contracts": frozenset({"vendor_id"}),
