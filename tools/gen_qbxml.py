@@ -135,6 +135,8 @@ class Simple:
     kind: str
     max_length: int | None = None
     enum: tuple[str, ...] = ()
+    min_value: int | None = None
+    max_value: int | None = None
 
 
 @dataclass
@@ -200,6 +202,8 @@ class Schema:
                     table[name] = node
         self.classes: dict[str, ClassDef] = {}
         self.class_of_node: dict[etree._Element, str] = {}  # keys keep proxies alive
+        # FullName limit of each reference element (VendorRef 41, SalesTaxCodeRef 3 …).
+        self.ref_limits: dict[str, int | None] = {}
         self.enums: dict[tuple[str, ...], str] = {}
 
     # -- simple types ---------------------------------------------------------------------
@@ -215,14 +219,19 @@ class Schema:
                 raise ValueError(f"unknown simple base {base}")
         max_length = None
         enum: list[str] = []
+        low = high = None
         for facet in restriction:
             if facet.tag == f"{XS}maxLength":
                 max_length = int(facet.get("value"))
             elif facet.tag == f"{XS}enumeration":
                 enum.append(facet.get("value"))
+            elif facet.tag == f"{XS}minInclusive":
+                low = int(facet.get("value"))
+            elif facet.tag == f"{XS}maxInclusive":
+                high = int(facet.get("value"))
         if enum:
             kind = "ENUM"
-        return Simple(kind, max_length, tuple(enum))
+        return Simple(kind, max_length, tuple(enum), low, high)
 
     def simple_named(self, name: str) -> Simple:
         if name in SIMPLE_KINDS:
@@ -286,6 +295,7 @@ class Schema:
             assert group
             if REF_GROUP.match(group) and self.is_ref_group(group):
                 key = "Ref"
+                self.ref_limits[name] = self.ref_full_name_limit(group)
             elif group in GROUP_CLASS_NAMES:
                 key = GROUP_CLASS_NAMES[group]
             else:
@@ -307,6 +317,13 @@ class Schema:
         self.class_of_node[ctype] = key
         self.classes[key].doc_names.add(name)
         return key
+
+    def ref_full_name_limit(self, group: str) -> int | None:
+        for el in self.groups[group].iter(f"{XS}element"):
+            if (el.get("name") or el.get("ref")) == "FullName":
+                facet = el.find(f".//{XS}maxLength")
+                return int(facet.get("value")) if facet is not None else None
+        return None
 
     def is_ref_group(self, group: str) -> bool:
         names = [e.get("ref") or e.get("name") for e in self.groups[group].iter(f"{XS}element")]
@@ -469,6 +486,9 @@ class FieldDef:
     choice: tuple[tuple[int, int], ...] = ()
     # 1 when the element must appear whenever its choice branches are taken.
     min_occurs: int = 0
+    # Max lengths of the child record's fields that differ in this position (a Ref's
+    # FullName is 41 characters in a VendorRef but 3 in a SalesTaxCodeRef).
+    limits: tuple[tuple[str, int], ...] = ()
 
 
 def flatten(cls: ClassDef) -> tuple[list[FieldDef], tuple[int, ...]]:
@@ -628,7 +648,18 @@ class Generator:
         for key in self.rq_classes + self.rs_classes:
             visit(key)
         self.apply_facts()
+        self.apply_ref_limits()
         self.name_enums()
+
+    def apply_ref_limits(self) -> None:
+        ref_default = next(f for f in self.fields["Ref"] if f.attr == "full_name").simple
+        assert ref_default is not None
+        for key in self.order:
+            for fd in self.fields[key]:
+                if fd.kind == "CLASS" and fd.classes == ("Ref",):
+                    limit = self.schema.ref_limits.get(fd.tags[0])
+                    if limit is not None and limit != ref_default.max_length:
+                        fd.limits = (("full_name", limit),)
 
     def apply_facts(self) -> None:
         # Walk every message's class tree with its element path to pick up catalogue facts.
@@ -814,10 +845,10 @@ class Generator:
         members.append(
             (
                 "unknown_elements",
-                "list[UnknownElement]",
-                " = attrs.field(factory=list)",
-                "unknown_elements: list[UnknownElement] | None = None",
-                "[] if unknown_elements is None else unknown_elements",
+                "tuple[UnknownElement, ...]",
+                " = ()",
+                "unknown_elements: tuple[UnknownElement, ...] = ()",
+                "unknown_elements",
             )
         )
         for name, annotation, default, _, _ in members:
@@ -867,6 +898,12 @@ class Generator:
                 parts.append(f"choice={fd.choice!r}")
             if fd.min_occurs and (fd.choice or fd.is_list):
                 parts.append("min_occurs=1")
+            if fd.limits:
+                parts.append(f"limits={fd.limits!r}")
+            if fd.simple and fd.simple.min_value is not None:
+                parts.append(f"min_value={fd.simple.min_value}")
+            if fd.simple and fd.simple.max_value is not None:
+                parts.append(f"max_value={fd.simple.max_value}")
             lines.append(f"        F({', '.join(parts)}),")
         lines.append("    ),")
         attrs_ = self.attr_fields(key)
@@ -933,6 +970,17 @@ class Generator:
         out.append(f"  </{xs}:element>")
         for key in self.order:
             out += self.xsd_class(key)
+        # Reference types with a tighter FullName limit (VendorRef 41, SalesTaxCodeRef 3 …).
+        ref_lines = self.xsd_class("Ref")
+        for limit in sorted(
+            {fd.limits[0][1] for k in self.order for fd in self.fields[k] if fd.limits}
+        ):
+            out += [
+                line.replace('name="Ref.T"', f'name="Ref.L{limit}.T"').replace(
+                    '<xs:maxLength value="209"/>', f'<xs:maxLength value="{limit}"/>'
+                )
+                for line in ref_lines
+            ]
         out.append(f"</{xs}:schema>")
         return "\n".join(out) + "\n"
 
@@ -941,6 +989,15 @@ class Generator:
         base = XSD_SIMPLE[fd_simple.kind]
         if enum:
             return f"{enum}.E", []
+        if fd_simple.min_value is not None or fd_simple.max_value is not None:
+            facets = ""
+            if fd_simple.min_value is not None:
+                facets += f'<xs:minInclusive value="{fd_simple.min_value}"/>'
+            if fd_simple.max_value is not None:
+                facets += f'<xs:maxInclusive value="{fd_simple.max_value}"/>'
+            return None, [
+                f'<xs:simpleType><xs:restriction base="{base}">{facets}</xs:restriction></xs:simpleType>'
+            ]
         if fd_simple.max_length:
             return None, [
                 f'<xs:simpleType><xs:restriction base="{base}"><xs:maxLength value="{fd_simple.max_length}"/></xs:restriction></xs:simpleType>'

@@ -293,7 +293,7 @@ def test_unknown_elements_are_written_back() -> None:
     rs = qbxml.VendorQueryRs(
         status_code=0,
         status_severity="Info",
-        vendor_ret=[qbxml.VendorRet(name="A", unknown_elements=[extra])],
+        vendor_ret=[qbxml.VendorRet(name="A", unknown_elements=(extra,))],
     )
     data = qbxml.dumps(rs, validate=False)
     assert b'<FutureThing a="1">x<Inner>y</Inner></FutureThing>' in data
@@ -311,3 +311,27 @@ def test_to_element_gives_the_tree() -> None:
     root = qbxml.to_element(qbxml.VendorQueryRq(request_id="1"))
     assert root.tag == "QBXML"
     assert root[0][0].get("requestID") == "1"
+
+
+def test_reference_names_have_the_limit_of_their_list() -> None:
+    ok = qbxml.VendorAdd(name="A", sales_tax_code_ref=qbxml.Ref(full_name="Tax"))
+    qbxml.dumps(qbxml.VendorAddRq(vendor_add=ok))
+    too_long = qbxml.VendorAdd(name="A", sales_tax_code_ref=qbxml.Ref(full_name="Tax1"))
+    with pytest.raises(qbxml.QbxmlTextError) as info:
+        qbxml.dumps(qbxml.VendorAddRq(vendor_add=too_long))
+    assert (info.value.field, info.value.limit) == (
+        "VendorAddRq.vendor_add.sales_tax_code_ref.full_name",
+        3,
+    )
+    # A customer:job name may be long; the same Ref type carries it.
+    job = "Harbor Tower:" + "P" * 150
+    line = qbxml.ExpenseLineAdd(customer_ref=qbxml.Ref(full_name=job))
+    bill = qbxml.BillAdd(vendor_ref=qbxml.Ref(full_name="A"), expense_line_add=[line])
+    assert job.encode() in qbxml.dumps(qbxml.BillAddRq(bill_add=bill))
+
+
+def test_integer_ranges_are_checked_when_the_model_is_built() -> None:
+    with pytest.raises(qbxml.QbxmlValueError, match="max_returned must be at least 1"):
+        qbxml.VendorQueryRq(max_returned=0)
+    with pytest.raises(qbxml.QbxmlValueError, match="expiration_month must be at most 12"):
+        qbxml.CreditCardInfo(expiration_month=13)

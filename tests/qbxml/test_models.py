@@ -137,7 +137,7 @@ def test_repr_shows_set_fields_only() -> None:
 
 
 def test_repr_of_unknown_elements_is_shown_when_present() -> None:
-    vendor = qbxml.VendorRet(unknown_elements=[qbxml.UnknownElement(tag="NewThing", text="x")])
+    vendor = qbxml.VendorRet(unknown_elements=(qbxml.UnknownElement(tag="NewThing", text="x"),))
     assert "NewThing" in repr(vendor)
 
 

@@ -78,8 +78,14 @@ def _allowed(choice: tuple[tuple[int, int], ...], branches: dict[int, int]) -> b
 
 
 @st.composite
-def instance(draw: st.DrawFn, cls: type[qbxml.QbxmlModel], depth: int = 0) -> qbxml.QbxmlModel:
+def instance(
+    draw: st.DrawFn,
+    cls: type[qbxml.QbxmlModel],
+    depth: int = 0,
+    limits: tuple[tuple[str, int], ...] = (),
+) -> qbxml.QbxmlModel:
     spec = cls.__qbxml__
+    tighter = dict(limits)
     counts: dict[int, int] = {}
     for f in spec.fields:
         for number, branch in f.choice:
@@ -98,9 +104,14 @@ def instance(draw: st.DrawFn, cls: type[qbxml.QbxmlModel], depth: int = 0) -> qb
         # Mandatory: a required element, or one that must appear in the branch taken.
         mandatory = f.required or f.min_occurs == 1
         if f.classes:
-            item = st.one_of(*(instance(c, depth + 1) for c in f.classes))
+            item = st.one_of(*(instance(c, depth + 1, f.limits) for c in f.classes))
+        elif f.kind == "INT":
+            item = st.integers(
+                min_value=-(2**31) if f.min_value is None else f.min_value,
+                max_value=2**31 - 1 if f.max_value is None else f.max_value,
+            )
         else:
-            item = _scalar(f.kind, f.max_length, f.enum)
+            item = _scalar(f.kind, tighter.get(f.attr, f.max_length), f.enum)
         if f.is_list:
             low = 1 if mandatory else 0
             kwargs[f.attr] = draw(st.lists(item, min_size=low, max_size=low if deep else 2))

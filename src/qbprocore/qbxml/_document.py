@@ -31,7 +31,7 @@ class QBXMLDocument:
     on_error: str | None = None
     requests: list[QbxmlRequest] = attrs.field(factory=list)
     responses: list[QbxmlResponse] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list, repr=False)
+    unknown_elements: tuple[UnknownElement, ...] = attrs.field(default=(), repr=False)
 
     @property
     def messages(self) -> list[QbxmlRequest] | list[QbxmlResponse]:

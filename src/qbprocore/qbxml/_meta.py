@@ -98,6 +98,13 @@ class FieldSpec:
     #: 1 when the element must appear whenever its choice branches are taken (for a list:
     #: at least one item); fields outside any choice use ``required`` (scalars) or this (lists).
     min_occurs: int = 0
+    #: Max lengths of the child record's fields that are tighter in this position: a
+    #: :class:`Ref`'s ``full_name`` may have 41 characters in a ``VendorRef``, 3 in a
+    #: ``SalesTaxCodeRef``.
+    limits: tuple[tuple[str, int], ...] = ()
+    #: Inclusive bounds of an integer field (e.g. ``MaxReturned`` >= 1).
+    min_value: int | None = None
+    max_value: int | None = None
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -184,6 +191,10 @@ def _check_item(owner: str, spec: FieldSpec, value: object) -> None:
             raise _type_error(owner, spec.attr, names, value)
     else:
         _check_scalar(owner, spec.attr, spec.kind, value)
+        if spec.min_value is not None and value < spec.min_value:  # type: ignore[operator]
+            raise _type_error(owner, spec.attr, f"at least {spec.min_value}", value)
+        if spec.max_value is not None and value > spec.max_value:  # type: ignore[operator]
+            raise _type_error(owner, spec.attr, f"at most {spec.max_value}", value)
 
 
 def _check_required_choices(owner: str, spec: ClassSpec, values: dict[str, Any]) -> None:
@@ -254,11 +265,11 @@ class QbxmlModel:
         if spec.required_choices:
             _check_required_choices(owner, spec, values)
         unknown = values["unknown_elements"]
-        if not isinstance(unknown, list):
-            raise _type_error(owner, "unknown_elements", "a list", unknown)
+        if not isinstance(unknown, tuple):
+            raise _type_error(owner, "unknown_elements", "a tuple", unknown)
         for item in unknown:
             if not isinstance(item, UnknownElement):
-                raise _type_error(owner, "unknown_elements", "a list of UnknownElement", item)
+                raise _type_error(owner, "unknown_elements", "a tuple of UnknownElement", item)
 
     def iter_set_fields(self) -> Iterator[tuple[str, object]]:
         """Yield ``(field name, value)`` for every field that is set, in schema order."""

@@ -826,19 +826,19 @@ class IncludeListMetaData(QbxmlModel):
     """qbXML ``IncludeListMetaData``."""
 
     include_max_capacity: bool
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         include_max_capacity: bool,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'include_max_capacity': include_max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -850,7 +850,7 @@ class HostQueryRq(QbxmlRequest):
     request_id: str | None = None
     include_list_meta_data: IncludeListMetaData | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -858,7 +858,7 @@ class HostQueryRq(QbxmlRequest):
         request_id: str | None = None,
         include_list_meta_data: IncludeListMetaData | None = None,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -866,7 +866,7 @@ class HostQueryRq(QbxmlRequest):
                 'request_id': request_id,
                 'include_list_meta_data': include_list_meta_data,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -878,7 +878,7 @@ class CompanyQueryRq(QbxmlRequest):
     request_id: str | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -886,7 +886,7 @@ class CompanyQueryRq(QbxmlRequest):
         request_id: str | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -894,7 +894,7 @@ class CompanyQueryRq(QbxmlRequest):
                 'request_id': request_id,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -905,21 +905,21 @@ class PreferencesQueryRq(QbxmlRequest):
 
     request_id: str | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         request_id: str | None = None,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'request_id': request_id,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -930,21 +930,21 @@ class NameFilter(QbxmlModel):
 
     match_criterion: MatchCriterion | str
     name: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         match_criterion: MatchCriterion | str,
         name: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'match_criterion': match_criterion,
                 'name': name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -955,21 +955,21 @@ class NameRangeFilter(QbxmlModel):
 
     from_name: str | None = None
     to_name: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         from_name: str | None = None,
         to_name: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'from_name': from_name,
                 'to_name': to_name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -980,21 +980,21 @@ class TotalBalanceFilter(QbxmlModel):
 
     operator: Operator | str
     amount: Decimal
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         operator: Operator | str,
         amount: Decimal,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'operator': operator,
                 'amount': amount,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1005,21 +1005,21 @@ class CurrencyFilter(QbxmlModel):
 
     list_id: list[str] = attrs.field(factory=list)
     full_name: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         list_id: list[str] | None = None,
         full_name: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'list_id': [] if list_id is None else list_id,
                 'full_name': [] if full_name is None else full_name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1032,7 +1032,7 @@ class ClassFilter(QbxmlModel):
     full_name: list[str] = attrs.field(factory=list)
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1041,7 +1041,7 @@ class ClassFilter(QbxmlModel):
         full_name: list[str] | None = None,
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1050,7 +1050,7 @@ class ClassFilter(QbxmlModel):
                 'full_name': [] if full_name is None else full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1076,7 +1076,7 @@ class VendorQueryRq(QbxmlRequest):
     class_filter: ClassFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1098,7 +1098,7 @@ class VendorQueryRq(QbxmlRequest):
         class_filter: ClassFilter | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1120,7 +1120,7 @@ class VendorQueryRq(QbxmlRequest):
                 'class_filter': class_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1131,21 +1131,21 @@ class Ref(QbxmlModel):
 
     list_id: str | None = None
     full_name: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         list_id: str | None = None,
         full_name: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'list_id': list_id,
                 'full_name': full_name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1164,7 +1164,7 @@ class Address(QbxmlModel):
     postal_code: str | None = None
     country: str | None = None
     note: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1179,7 +1179,7 @@ class Address(QbxmlModel):
         postal_code: str | None = None,
         country: str | None = None,
         note: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1194,7 +1194,7 @@ class Address(QbxmlModel):
                 'postal_code': postal_code,
                 'country': country,
                 'note': note,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1205,21 +1205,21 @@ class AdditionalContactRef(QbxmlModel):
 
     contact_name: str
     contact_value: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         contact_name: str,
         contact_value: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'contact_name': contact_name,
                 'contact_value': contact_value,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1234,7 +1234,7 @@ class Contacts(QbxmlModel):
     last_name: str | None = None
     job_title: str | None = None
     additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1245,7 +1245,7 @@ class Contacts(QbxmlModel):
         last_name: str | None = None,
         job_title: str | None = None,
         additional_contact_ref: list[AdditionalContactRef] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1256,7 +1256,7 @@ class Contacts(QbxmlModel):
                 'last_name': last_name,
                 'job_title': job_title,
                 'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1266,19 +1266,19 @@ class AdditionalNotes(QbxmlModel):
     """qbXML ``AdditionalNotes``."""
 
     note: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         note: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'note': note,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1336,7 +1336,7 @@ class VendorAdd(QbxmlModel):
     is_tax_on_tax: bool | None = None
     prefill_account_ref: list[Ref] = attrs.field(factory=list)
     currency_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1390,7 +1390,7 @@ class VendorAdd(QbxmlModel):
         is_tax_on_tax: bool | None = None,
         prefill_account_ref: list[Ref] | None = None,
         currency_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1444,7 +1444,7 @@ class VendorAdd(QbxmlModel):
                 'is_tax_on_tax': is_tax_on_tax,
                 'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
                 'currency_ref': currency_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1456,7 +1456,7 @@ class VendorAddRq(QbxmlRequest):
     request_id: str | None = None
     vendor_add: VendorAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1464,7 +1464,7 @@ class VendorAddRq(QbxmlRequest):
         request_id: str | None = None,
         vendor_add: VendorAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1472,7 +1472,7 @@ class VendorAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'vendor_add': vendor_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1489,7 +1489,7 @@ class ContactsMod(QbxmlModel):
     last_name: str | None = None
     job_title: str | None = None
     additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1502,7 +1502,7 @@ class ContactsMod(QbxmlModel):
         last_name: str | None = None,
         job_title: str | None = None,
         additional_contact_ref: list[AdditionalContactRef] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1515,7 +1515,7 @@ class ContactsMod(QbxmlModel):
                 'last_name': last_name,
                 'job_title': job_title,
                 'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1526,21 +1526,21 @@ class AdditionalNotesMod(QbxmlModel):
 
     note_id: int
     note: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         note_id: int,
         note: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'note_id': note_id,
                 'note': note,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1597,7 +1597,7 @@ class VendorMod(QbxmlModel):
     is_tax_on_tax: bool | None = None
     prefill_account_ref: list[Ref] = attrs.field(factory=list)
     currency_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1650,7 +1650,7 @@ class VendorMod(QbxmlModel):
         is_tax_on_tax: bool | None = None,
         prefill_account_ref: list[Ref] | None = None,
         currency_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1703,7 +1703,7 @@ class VendorMod(QbxmlModel):
                 'is_tax_on_tax': is_tax_on_tax,
                 'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
                 'currency_ref': currency_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1715,7 +1715,7 @@ class VendorModRq(QbxmlRequest):
     request_id: str | None = None
     vendor_mod: VendorMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1723,7 +1723,7 @@ class VendorModRq(QbxmlRequest):
         request_id: str | None = None,
         vendor_mod: VendorMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1731,7 +1731,7 @@ class VendorModRq(QbxmlRequest):
                 'request_id': request_id,
                 'vendor_mod': vendor_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1757,7 +1757,7 @@ class CustomerQueryRq(QbxmlRequest):
     class_filter: ClassFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1779,7 +1779,7 @@ class CustomerQueryRq(QbxmlRequest):
         class_filter: ClassFilter | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1801,7 +1801,7 @@ class CustomerQueryRq(QbxmlRequest):
                 'class_filter': class_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1822,7 +1822,7 @@ class ShipToAddress(QbxmlModel):
     country: str | None = None
     note: str | None = None
     default_ship_to: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1839,7 +1839,7 @@ class ShipToAddress(QbxmlModel):
         country: str | None = None,
         note: str | None = None,
         default_ship_to: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1856,7 +1856,7 @@ class ShipToAddress(QbxmlModel):
                 'country': country,
                 'note': note,
                 'default_ship_to': default_ship_to,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1871,7 +1871,7 @@ class CreditCardInfo(QbxmlModel):
     name_on_card: str | None = None
     credit_card_address: str | None = None
     credit_card_postal_code: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -1882,7 +1882,7 @@ class CreditCardInfo(QbxmlModel):
         name_on_card: str | None = None,
         credit_card_address: str | None = None,
         credit_card_postal_code: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -1893,7 +1893,7 @@ class CreditCardInfo(QbxmlModel):
                 'name_on_card': name_on_card,
                 'credit_card_address': credit_card_address,
                 'credit_card_postal_code': credit_card_postal_code,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -1956,7 +1956,7 @@ class CustomerAdd(QbxmlModel):
     external_guid: str | None = None
     tax_registration_number: str | None = None
     currency_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2015,7 +2015,7 @@ class CustomerAdd(QbxmlModel):
         external_guid: str | None = None,
         tax_registration_number: str | None = None,
         currency_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2074,7 +2074,7 @@ class CustomerAdd(QbxmlModel):
                 'external_guid': external_guid,
                 'tax_registration_number': tax_registration_number,
                 'currency_ref': currency_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2086,7 +2086,7 @@ class CustomerAddRq(QbxmlRequest):
     request_id: str | None = None
     customer_add: CustomerAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2094,7 +2094,7 @@ class CustomerAddRq(QbxmlRequest):
         request_id: str | None = None,
         customer_add: CustomerAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2102,7 +2102,7 @@ class CustomerAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'customer_add': customer_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2164,7 +2164,7 @@ class CustomerMod(QbxmlModel):
     price_level_ref: Ref | None = None
     tax_registration_number: str | None = None
     currency_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2222,7 +2222,7 @@ class CustomerMod(QbxmlModel):
         price_level_ref: Ref | None = None,
         tax_registration_number: str | None = None,
         currency_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2280,7 +2280,7 @@ class CustomerMod(QbxmlModel):
                 'price_level_ref': price_level_ref,
                 'tax_registration_number': tax_registration_number,
                 'currency_ref': currency_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2292,7 +2292,7 @@ class CustomerModRq(QbxmlRequest):
     request_id: str | None = None
     customer_mod: CustomerMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2300,7 +2300,7 @@ class CustomerModRq(QbxmlRequest):
         request_id: str | None = None,
         customer_mod: CustomerMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2308,7 +2308,7 @@ class CustomerModRq(QbxmlRequest):
                 'request_id': request_id,
                 'customer_mod': customer_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2332,7 +2332,7 @@ class ItemServiceQueryRq(QbxmlRequest):
     class_filter: ClassFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2352,7 +2352,7 @@ class ItemServiceQueryRq(QbxmlRequest):
         class_filter: ClassFilter | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2372,7 +2372,7 @@ class ItemServiceQueryRq(QbxmlRequest):
                 'class_filter': class_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2384,7 +2384,7 @@ class BarCode(QbxmlModel):
     bar_code_value: str | None = None
     assign_even_if_used: bool | None = None
     allow_override: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2392,7 +2392,7 @@ class BarCode(QbxmlModel):
         bar_code_value: str | None = None,
         assign_even_if_used: bool | None = None,
         allow_override: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2400,7 +2400,7 @@ class BarCode(QbxmlModel):
                 'bar_code_value': bar_code_value,
                 'assign_even_if_used': assign_even_if_used,
                 'allow_override': allow_override,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2413,7 +2413,7 @@ class SalesOrPurchase(QbxmlModel):
     price: Decimal | None = None
     price_percent: Decimal | None = None
     account_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2422,7 +2422,7 @@ class SalesOrPurchase(QbxmlModel):
         price: Decimal | None = None,
         price_percent: Decimal | None = None,
         account_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2431,7 +2431,7 @@ class SalesOrPurchase(QbxmlModel):
                 'price': price,
                 'price_percent': price_percent,
                 'account_ref': account_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2448,7 +2448,7 @@ class SalesAndPurchase(QbxmlModel):
     purchase_tax_code_ref: Ref | None = None
     expense_account_ref: Ref | None = None
     pref_vendor_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2461,7 +2461,7 @@ class SalesAndPurchase(QbxmlModel):
         purchase_tax_code_ref: Ref | None = None,
         expense_account_ref: Ref | None = None,
         pref_vendor_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2474,7 +2474,7 @@ class SalesAndPurchase(QbxmlModel):
                 'purchase_tax_code_ref': purchase_tax_code_ref,
                 'expense_account_ref': expense_account_ref,
                 'pref_vendor_ref': pref_vendor_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2494,7 +2494,7 @@ class ItemServiceAdd(QbxmlModel):
     sales_or_purchase: SalesOrPurchase | None = None
     sales_and_purchase: SalesAndPurchase | None = None
     external_guid: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2510,7 +2510,7 @@ class ItemServiceAdd(QbxmlModel):
         sales_or_purchase: SalesOrPurchase | None = None,
         sales_and_purchase: SalesAndPurchase | None = None,
         external_guid: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2526,7 +2526,7 @@ class ItemServiceAdd(QbxmlModel):
                 'sales_or_purchase': sales_or_purchase,
                 'sales_and_purchase': sales_and_purchase,
                 'external_guid': external_guid,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2538,7 +2538,7 @@ class ItemServiceAddRq(QbxmlRequest):
     request_id: str | None = None
     item_service_add: ItemServiceAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2546,7 +2546,7 @@ class ItemServiceAddRq(QbxmlRequest):
         request_id: str | None = None,
         item_service_add: ItemServiceAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2554,7 +2554,7 @@ class ItemServiceAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'item_service_add': item_service_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2568,7 +2568,7 @@ class SalesOrPurchaseMod(QbxmlModel):
     price_percent: Decimal | None = None
     account_ref: Ref | None = None
     apply_account_ref_to_existing_txns: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2578,7 +2578,7 @@ class SalesOrPurchaseMod(QbxmlModel):
         price_percent: Decimal | None = None,
         account_ref: Ref | None = None,
         apply_account_ref_to_existing_txns: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2588,7 +2588,7 @@ class SalesOrPurchaseMod(QbxmlModel):
                 'price_percent': price_percent,
                 'account_ref': account_ref,
                 'apply_account_ref_to_existing_txns': apply_account_ref_to_existing_txns,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2607,7 +2607,7 @@ class SalesAndPurchaseMod(QbxmlModel):
     expense_account_ref: Ref | None = None
     apply_expense_account_ref_to_existing_txns: bool | None = None
     pref_vendor_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2622,7 +2622,7 @@ class SalesAndPurchaseMod(QbxmlModel):
         expense_account_ref: Ref | None = None,
         apply_expense_account_ref_to_existing_txns: bool | None = None,
         pref_vendor_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2637,7 +2637,7 @@ class SalesAndPurchaseMod(QbxmlModel):
                 'expense_account_ref': expense_account_ref,
                 'apply_expense_account_ref_to_existing_txns': apply_expense_account_ref_to_existing_txns,
                 'pref_vendor_ref': pref_vendor_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2659,7 +2659,7 @@ class ItemServiceMod(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     sales_or_purchase_mod: SalesOrPurchaseMod | None = None
     sales_and_purchase_mod: SalesAndPurchaseMod | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2677,7 +2677,7 @@ class ItemServiceMod(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         sales_or_purchase_mod: SalesOrPurchaseMod | None = None,
         sales_and_purchase_mod: SalesAndPurchaseMod | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2695,7 +2695,7 @@ class ItemServiceMod(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'sales_or_purchase_mod': sales_or_purchase_mod,
                 'sales_and_purchase_mod': sales_and_purchase_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2707,7 +2707,7 @@ class ItemServiceModRq(QbxmlRequest):
     request_id: str | None = None
     item_service_mod: ItemServiceMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2715,7 +2715,7 @@ class ItemServiceModRq(QbxmlRequest):
         request_id: str | None = None,
         item_service_mod: ItemServiceMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2723,7 +2723,7 @@ class ItemServiceModRq(QbxmlRequest):
                 'request_id': request_id,
                 'item_service_mod': item_service_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2746,7 +2746,7 @@ class AccountQueryRq(QbxmlRequest):
     currency_filter: CurrencyFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2765,7 +2765,7 @@ class AccountQueryRq(QbxmlRequest):
         currency_filter: CurrencyFilter | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2784,7 +2784,7 @@ class AccountQueryRq(QbxmlRequest):
                 'currency_filter': currency_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2795,21 +2795,21 @@ class ModifiedDateRangeFilter(QbxmlModel):
 
     from_modified_date: datetime.datetime | None = None
     to_modified_date: datetime.datetime | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         from_modified_date: datetime.datetime | None = None,
         to_modified_date: datetime.datetime | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'from_modified_date': from_modified_date,
                 'to_modified_date': to_modified_date,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2821,7 +2821,7 @@ class TxnDateRangeFilter(QbxmlModel):
     from_txn_date: datetime.date | None = None
     to_txn_date: datetime.date | None = None
     date_macro: DateMacro | str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2829,7 +2829,7 @@ class TxnDateRangeFilter(QbxmlModel):
         from_txn_date: datetime.date | None = None,
         to_txn_date: datetime.date | None = None,
         date_macro: DateMacro | str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2837,7 +2837,7 @@ class TxnDateRangeFilter(QbxmlModel):
                 'from_txn_date': from_txn_date,
                 'to_txn_date': to_txn_date,
                 'date_macro': date_macro,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2850,7 +2850,7 @@ class EntityFilter(QbxmlModel):
     full_name: list[str] = attrs.field(factory=list)
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2859,7 +2859,7 @@ class EntityFilter(QbxmlModel):
         full_name: list[str] | None = None,
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2868,7 +2868,7 @@ class EntityFilter(QbxmlModel):
                 'full_name': [] if full_name is None else full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2881,7 +2881,7 @@ class AccountFilter(QbxmlModel):
     full_name: list[str] = attrs.field(factory=list)
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -2890,7 +2890,7 @@ class AccountFilter(QbxmlModel):
         full_name: list[str] | None = None,
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -2899,7 +2899,7 @@ class AccountFilter(QbxmlModel):
                 'full_name': [] if full_name is None else full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2910,21 +2910,21 @@ class RefNumberFilter(QbxmlModel):
 
     match_criterion: MatchCriterion | str
     ref_number: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         match_criterion: MatchCriterion | str,
         ref_number: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'match_criterion': match_criterion,
                 'ref_number': ref_number,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2935,21 +2935,21 @@ class RefNumberRangeFilter(QbxmlModel):
 
     from_ref_number: str | None = None
     to_ref_number: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         from_ref_number: str | None = None,
         to_ref_number: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'from_ref_number': from_ref_number,
                 'to_ref_number': to_ref_number,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -2978,7 +2978,7 @@ class BillQueryRq(QbxmlRequest):
     include_linked_txns: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3003,7 +3003,7 @@ class BillQueryRq(QbxmlRequest):
         include_linked_txns: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3028,7 +3028,7 @@ class BillQueryRq(QbxmlRequest):
                 'include_linked_txns': include_linked_txns,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3040,7 +3040,7 @@ class DataExt(QbxmlModel):
     owner_id: str
     data_ext_name: str
     data_ext_value: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3048,7 +3048,7 @@ class DataExt(QbxmlModel):
         owner_id: str,
         data_ext_name: str,
         data_ext_value: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3056,7 +3056,7 @@ class DataExt(QbxmlModel):
                 'owner_id': owner_id,
                 'data_ext_name': data_ext_name,
                 'data_ext_value': data_ext_value,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3076,7 +3076,7 @@ class ExpenseLineAdd(QbxmlModel):
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3092,7 +3092,7 @@ class ExpenseLineAdd(QbxmlModel):
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3108,7 +3108,7 @@ class ExpenseLineAdd(QbxmlModel):
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3119,21 +3119,21 @@ class LinkToTxn(QbxmlModel):
 
     txn_id: str
     txn_line_id: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         txn_id: str,
         txn_line_id: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'txn_id': txn_id,
                 'txn_line_id': txn_line_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3161,7 +3161,7 @@ class ItemLineAdd(QbxmlModel):
     link_to_txn: LinkToTxn | None = None
     sales_rep_ref: Ref | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3185,7 +3185,7 @@ class ItemLineAdd(QbxmlModel):
         link_to_txn: LinkToTxn | None = None,
         sales_rep_ref: Ref | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3209,7 +3209,7 @@ class ItemLineAdd(QbxmlModel):
                 'link_to_txn': link_to_txn,
                 'sales_rep_ref': sales_rep_ref,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3225,7 +3225,7 @@ class ItemGroupLineAdd(QbxmlModel):
     inventory_site_ref: Ref | None = None
     inventory_site_location_ref: Ref | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3237,7 +3237,7 @@ class ItemGroupLineAdd(QbxmlModel):
         inventory_site_ref: Ref | None = None,
         inventory_site_location_ref: Ref | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3249,7 +3249,7 @@ class ItemGroupLineAdd(QbxmlModel):
                 'inventory_site_ref': inventory_site_ref,
                 'inventory_site_location_ref': inventory_site_location_ref,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3274,7 +3274,7 @@ class BillAdd(QbxmlModel):
     link_to_txn_id: list[str] = attrs.field(factory=list)
     expense_line_add: list[ExpenseLineAdd] = attrs.field(factory=list)
     item_line_add_or_item_group_line_add: list[ItemLineAdd | ItemGroupLineAdd] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3295,7 +3295,7 @@ class BillAdd(QbxmlModel):
         link_to_txn_id: list[str] | None = None,
         expense_line_add: list[ExpenseLineAdd] | None = None,
         item_line_add_or_item_group_line_add: list[ItemLineAdd | ItemGroupLineAdd] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3316,7 +3316,7 @@ class BillAdd(QbxmlModel):
                 'link_to_txn_id': [] if link_to_txn_id is None else link_to_txn_id,
                 'expense_line_add': [] if expense_line_add is None else expense_line_add,
                 'item_line_add_or_item_group_line_add': [] if item_line_add_or_item_group_line_add is None else item_line_add_or_item_group_line_add,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3328,7 +3328,7 @@ class BillAddRq(QbxmlRequest):
     request_id: str | None = None
     bill_add: BillAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3336,7 +3336,7 @@ class BillAddRq(QbxmlRequest):
         request_id: str | None = None,
         bill_add: BillAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3344,7 +3344,7 @@ class BillAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'bill_add': bill_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3363,7 +3363,7 @@ class ExpenseLineMod(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3378,7 +3378,7 @@ class ExpenseLineMod(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3393,7 +3393,7 @@ class ExpenseLineMod(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3421,7 +3421,7 @@ class ItemLineMod(QbxmlModel):
     billable_status: BillableStatus | str | None = None
     override_item_account_ref: Ref | None = None
     sales_rep_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3445,7 +3445,7 @@ class ItemLineMod(QbxmlModel):
         billable_status: BillableStatus | str | None = None,
         override_item_account_ref: Ref | None = None,
         sales_rep_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3469,7 +3469,7 @@ class ItemLineMod(QbxmlModel):
                 'billable_status': billable_status,
                 'override_item_account_ref': override_item_account_ref,
                 'sales_rep_ref': sales_rep_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3484,7 +3484,7 @@ class ItemGroupLineMod(QbxmlModel):
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
     item_line_mod: list[ItemLineMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3495,7 +3495,7 @@ class ItemGroupLineMod(QbxmlModel):
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
         item_line_mod: list[ItemLineMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3506,7 +3506,7 @@ class ItemGroupLineMod(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
                 'item_line_mod': [] if item_line_mod is None else item_line_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3532,7 +3532,7 @@ class BillMod(QbxmlModel):
     expense_line_mod: list[ExpenseLineMod] = attrs.field(factory=list)
     clear_item_lines: bool | None = None
     item_line_mod_or_item_group_line_mod: list[ItemLineMod | ItemGroupLineMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3554,7 +3554,7 @@ class BillMod(QbxmlModel):
         expense_line_mod: list[ExpenseLineMod] | None = None,
         clear_item_lines: bool | None = None,
         item_line_mod_or_item_group_line_mod: list[ItemLineMod | ItemGroupLineMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3576,7 +3576,7 @@ class BillMod(QbxmlModel):
                 'expense_line_mod': [] if expense_line_mod is None else expense_line_mod,
                 'clear_item_lines': clear_item_lines,
                 'item_line_mod_or_item_group_line_mod': [] if item_line_mod_or_item_group_line_mod is None else item_line_mod_or_item_group_line_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3588,7 +3588,7 @@ class BillModRq(QbxmlRequest):
     request_id: str | None = None
     bill_mod: BillMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3596,7 +3596,7 @@ class BillModRq(QbxmlRequest):
         request_id: str | None = None,
         bill_mod: BillMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3604,7 +3604,7 @@ class BillModRq(QbxmlRequest):
                 'request_id': request_id,
                 'bill_mod': bill_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3632,7 +3632,7 @@ class PurchaseOrderQueryRq(QbxmlRequest):
     include_linked_txns: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3656,7 +3656,7 @@ class PurchaseOrderQueryRq(QbxmlRequest):
         include_linked_txns: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3680,7 +3680,7 @@ class PurchaseOrderQueryRq(QbxmlRequest):
                 'include_linked_txns': include_linked_txns,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3707,7 +3707,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3730,7 +3730,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3753,7 +3753,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3769,7 +3769,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
     service_date: datetime.date | None = None
     inventory_site_location_ref: Ref | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3781,7 +3781,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
         service_date: datetime.date | None = None,
         inventory_site_location_ref: Ref | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3793,7 +3793,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
                 'service_date': service_date,
                 'inventory_site_location_ref': inventory_site_location_ref,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3828,7 +3828,7 @@ class PurchaseOrderAdd(QbxmlModel):
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
     purchase_order_line_add_or_purchase_order_line_group_add: list[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3859,7 +3859,7 @@ class PurchaseOrderAdd(QbxmlModel):
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
         purchase_order_line_add_or_purchase_order_line_group_add: list[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3890,7 +3890,7 @@ class PurchaseOrderAdd(QbxmlModel):
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
                 'purchase_order_line_add_or_purchase_order_line_group_add': [] if purchase_order_line_add_or_purchase_order_line_group_add is None else purchase_order_line_add_or_purchase_order_line_group_add,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3902,7 +3902,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
     request_id: str | None = None
     purchase_order_add: PurchaseOrderAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3910,7 +3910,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
         request_id: str | None = None,
         purchase_order_add: PurchaseOrderAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3918,7 +3918,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'purchase_order_add': purchase_order_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -3946,7 +3946,7 @@ class PurchaseOrderLineMod(QbxmlModel):
     override_item_account_ref: Ref | None = None
     other1: str | None = None
     other2: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -3970,7 +3970,7 @@ class PurchaseOrderLineMod(QbxmlModel):
         override_item_account_ref: Ref | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -3994,7 +3994,7 @@ class PurchaseOrderLineMod(QbxmlModel):
                 'override_item_account_ref': override_item_account_ref,
                 'other1': other1,
                 'other2': other2,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4009,7 +4009,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
     purchase_order_line_mod: list[PurchaseOrderLineMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4020,7 +4020,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
         purchase_order_line_mod: list[PurchaseOrderLineMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4031,7 +4031,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
                 'purchase_order_line_mod': [] if purchase_order_line_mod is None else purchase_order_line_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4067,7 +4067,7 @@ class PurchaseOrderMod(QbxmlModel):
     other2: str | None = None
     exchange_rate: Decimal | None = None
     purchase_order_line_mod_or_purchase_order_line_group_mod: list[PurchaseOrderLineMod | PurchaseOrderLineGroupMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4099,7 +4099,7 @@ class PurchaseOrderMod(QbxmlModel):
         other2: str | None = None,
         exchange_rate: Decimal | None = None,
         purchase_order_line_mod_or_purchase_order_line_group_mod: list[PurchaseOrderLineMod | PurchaseOrderLineGroupMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4131,7 +4131,7 @@ class PurchaseOrderMod(QbxmlModel):
                 'other2': other2,
                 'exchange_rate': exchange_rate,
                 'purchase_order_line_mod_or_purchase_order_line_group_mod': [] if purchase_order_line_mod_or_purchase_order_line_group_mod is None else purchase_order_line_mod_or_purchase_order_line_group_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4143,7 +4143,7 @@ class PurchaseOrderModRq(QbxmlRequest):
     request_id: str | None = None
     purchase_order_mod: PurchaseOrderMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4151,7 +4151,7 @@ class PurchaseOrderModRq(QbxmlRequest):
         request_id: str | None = None,
         purchase_order_mod: PurchaseOrderMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4159,7 +4159,7 @@ class PurchaseOrderModRq(QbxmlRequest):
                 'request_id': request_id,
                 'purchase_order_mod': purchase_order_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4187,7 +4187,7 @@ class EstimateQueryRq(QbxmlRequest):
     include_linked_txns: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4211,7 +4211,7 @@ class EstimateQueryRq(QbxmlRequest):
         include_linked_txns: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4235,7 +4235,7 @@ class EstimateQueryRq(QbxmlRequest):
                 'include_linked_txns': include_linked_txns,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4264,7 +4264,7 @@ class EstimateLineAdd(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4289,7 +4289,7 @@ class EstimateLineAdd(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4314,7 +4314,7 @@ class EstimateLineAdd(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4330,7 +4330,7 @@ class EstimateLineGroupAdd(QbxmlModel):
     inventory_site_ref: Ref | None = None
     inventory_site_location_ref: Ref | None = None
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4342,7 +4342,7 @@ class EstimateLineGroupAdd(QbxmlModel):
         inventory_site_ref: Ref | None = None,
         inventory_site_location_ref: Ref | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4354,7 +4354,7 @@ class EstimateLineGroupAdd(QbxmlModel):
                 'inventory_site_ref': inventory_site_ref,
                 'inventory_site_location_ref': inventory_site_location_ref,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4387,7 +4387,7 @@ class EstimateAdd(QbxmlModel):
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
     estimate_line_add_or_estimate_line_group_add: list[EstimateLineAdd | EstimateLineGroupAdd] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4416,7 +4416,7 @@ class EstimateAdd(QbxmlModel):
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
         estimate_line_add_or_estimate_line_group_add: list[EstimateLineAdd | EstimateLineGroupAdd] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4445,7 +4445,7 @@ class EstimateAdd(QbxmlModel):
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
                 'estimate_line_add_or_estimate_line_group_add': [] if estimate_line_add_or_estimate_line_group_add is None else estimate_line_add_or_estimate_line_group_add,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4457,7 +4457,7 @@ class EstimateAddRq(QbxmlRequest):
     request_id: str | None = None
     estimate_add: EstimateAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4465,7 +4465,7 @@ class EstimateAddRq(QbxmlRequest):
         request_id: str | None = None,
         estimate_add: EstimateAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4473,7 +4473,7 @@ class EstimateAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'estimate_add': estimate_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4502,7 +4502,7 @@ class EstimateLineMod(QbxmlModel):
     price_level_ref: Ref | None = None
     other1: str | None = None
     other2: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4527,7 +4527,7 @@ class EstimateLineMod(QbxmlModel):
         price_level_ref: Ref | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4552,7 +4552,7 @@ class EstimateLineMod(QbxmlModel):
                 'price_level_ref': price_level_ref,
                 'other1': other1,
                 'other2': other2,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4567,7 +4567,7 @@ class EstimateLineGroupMod(QbxmlModel):
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
     estimate_line_mod: list[EstimateLineMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4578,7 +4578,7 @@ class EstimateLineGroupMod(QbxmlModel):
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
         estimate_line_mod: list[EstimateLineMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4589,7 +4589,7 @@ class EstimateLineGroupMod(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
                 'estimate_line_mod': [] if estimate_line_mod is None else estimate_line_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4623,7 +4623,7 @@ class EstimateMod(QbxmlModel):
     other: str | None = None
     exchange_rate: Decimal | None = None
     estimate_line_mod_or_estimate_line_group_mod: list[EstimateLineMod | EstimateLineGroupMod] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4653,7 +4653,7 @@ class EstimateMod(QbxmlModel):
         other: str | None = None,
         exchange_rate: Decimal | None = None,
         estimate_line_mod_or_estimate_line_group_mod: list[EstimateLineMod | EstimateLineGroupMod] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4683,7 +4683,7 @@ class EstimateMod(QbxmlModel):
                 'other': other,
                 'exchange_rate': exchange_rate,
                 'estimate_line_mod_or_estimate_line_group_mod': [] if estimate_line_mod_or_estimate_line_group_mod is None else estimate_line_mod_or_estimate_line_group_mod,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4695,7 +4695,7 @@ class EstimateModRq(QbxmlRequest):
     request_id: str | None = None
     estimate_mod: EstimateMod
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4703,7 +4703,7 @@ class EstimateModRq(QbxmlRequest):
         request_id: str | None = None,
         estimate_mod: EstimateMod,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4711,7 +4711,7 @@ class EstimateModRq(QbxmlRequest):
                 'request_id': request_id,
                 'estimate_mod': estimate_mod,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4738,7 +4738,7 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
     include_line_items: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4761,7 +4761,7 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
         include_line_items: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4784,7 +4784,7 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
                 'include_line_items': include_line_items,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4795,21 +4795,21 @@ class TxnLineDetail(QbxmlModel):
 
     txn_line_id: str
     amount: Decimal
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         txn_line_id: str,
         amount: Decimal,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'txn_line_id': txn_line_id,
                 'amount': amount,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4822,7 +4822,7 @@ class SetCredit(QbxmlModel):
     txn_line_id: str | None = None
     applied_amount: Decimal
     override: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4831,7 +4831,7 @@ class SetCredit(QbxmlModel):
         txn_line_id: str | None = None,
         applied_amount: Decimal,
         override: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4840,7 +4840,7 @@ class SetCredit(QbxmlModel):
                 'txn_line_id': txn_line_id,
                 'applied_amount': applied_amount,
                 'override': override,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4856,7 +4856,7 @@ class AppliedToTxnAdd(QbxmlModel):
     discount_amount: Decimal | None = None
     discount_account_ref: Ref | None = None
     discount_class_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4868,7 +4868,7 @@ class AppliedToTxnAdd(QbxmlModel):
         discount_amount: Decimal | None = None,
         discount_account_ref: Ref | None = None,
         discount_class_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4880,7 +4880,7 @@ class AppliedToTxnAdd(QbxmlModel):
                 'discount_amount': discount_amount,
                 'discount_account_ref': discount_account_ref,
                 'discount_class_ref': discount_class_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4900,7 +4900,7 @@ class BillPaymentCheckAdd(QbxmlModel):
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
     applied_to_txn_add: list[AppliedToTxnAdd] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4916,7 +4916,7 @@ class BillPaymentCheckAdd(QbxmlModel):
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
         applied_to_txn_add: list[AppliedToTxnAdd] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4932,7 +4932,7 @@ class BillPaymentCheckAdd(QbxmlModel):
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
                 'applied_to_txn_add': [] if applied_to_txn_add is None else applied_to_txn_add,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4944,7 +4944,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
     request_id: str | None = None
     bill_payment_check_add: BillPaymentCheckAdd
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -4952,7 +4952,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
         request_id: str | None = None,
         bill_payment_check_add: BillPaymentCheckAdd,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -4960,7 +4960,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
                 'request_id': request_id,
                 'bill_payment_check_add': bill_payment_check_add,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -4988,7 +4988,7 @@ class CheckQueryRq(QbxmlRequest):
     include_linked_txns: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5012,7 +5012,7 @@ class CheckQueryRq(QbxmlRequest):
         include_linked_txns: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5036,7 +5036,7 @@ class CheckQueryRq(QbxmlRequest):
                 'include_linked_txns': include_linked_txns,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5063,7 +5063,7 @@ class CreditCardChargeQueryRq(QbxmlRequest):
     include_line_items: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5086,7 +5086,7 @@ class CreditCardChargeQueryRq(QbxmlRequest):
         include_line_items: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5109,7 +5109,7 @@ class CreditCardChargeQueryRq(QbxmlRequest):
                 'include_line_items': include_line_items,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5137,7 +5137,7 @@ class VendorCreditQueryRq(QbxmlRequest):
     include_linked_txns: bool | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
     owner_id: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5161,7 +5161,7 @@ class VendorCreditQueryRq(QbxmlRequest):
         include_linked_txns: bool | None = None,
         include_ret_element: list[str] | None = None,
         owner_id: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5185,7 +5185,7 @@ class VendorCreditQueryRq(QbxmlRequest):
                 'include_linked_txns': include_linked_txns,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
                 'owner_id': [] if owner_id is None else owner_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5196,21 +5196,21 @@ class DeletedDateRangeFilter(QbxmlModel):
 
     from_deleted_date: datetime.datetime | None = None
     to_deleted_date: datetime.datetime | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         from_deleted_date: datetime.datetime | None = None,
         to_deleted_date: datetime.datetime | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'from_deleted_date': from_deleted_date,
                 'to_deleted_date': to_deleted_date,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5224,7 +5224,7 @@ class TxnDeletedQueryRq(QbxmlRequest):
     txn_del_type: list[TxnDelType | str] = attrs.field(factory=list)
     deleted_date_range_filter: DeletedDateRangeFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5234,7 +5234,7 @@ class TxnDeletedQueryRq(QbxmlRequest):
         txn_del_type: list[TxnDelType | str] | None = None,
         deleted_date_range_filter: DeletedDateRangeFilter | None = None,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5244,7 +5244,7 @@ class TxnDeletedQueryRq(QbxmlRequest):
                 'txn_del_type': [] if txn_del_type is None else txn_del_type,
                 'deleted_date_range_filter': deleted_date_range_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5258,7 +5258,7 @@ class ListDeletedQueryRq(QbxmlRequest):
     list_del_type: list[ListDelType | str] = attrs.field(factory=list)
     deleted_date_range_filter: DeletedDateRangeFilter | None = None
     include_ret_element: list[str] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5268,7 +5268,7 @@ class ListDeletedQueryRq(QbxmlRequest):
         list_del_type: list[ListDelType | str] | None = None,
         deleted_date_range_filter: DeletedDateRangeFilter | None = None,
         include_ret_element: list[str] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5278,7 +5278,7 @@ class ListDeletedQueryRq(QbxmlRequest):
                 'list_del_type': [] if list_del_type is None else list_del_type,
                 'deleted_date_range_filter': deleted_date_range_filter,
                 'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5290,7 +5290,7 @@ class TxnDelRq(QbxmlRequest):
     request_id: str | None = None
     txn_del_type: TxnDelType | str
     txn_id: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5298,7 +5298,7 @@ class TxnDelRq(QbxmlRequest):
         request_id: str | None = None,
         txn_del_type: TxnDelType | str,
         txn_id: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5306,7 +5306,7 @@ class TxnDelRq(QbxmlRequest):
                 'request_id': request_id,
                 'txn_del_type': txn_del_type,
                 'txn_id': txn_id,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5316,19 +5316,19 @@ class AccountMetaData(QbxmlModel):
     """qbXML ``AccountMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5338,19 +5338,19 @@ class BillingRateMetaData(QbxmlModel):
     """qbXML ``BillingRateMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5360,19 +5360,19 @@ class ClassMetaData(QbxmlModel):
     """qbXML ``ClassMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5382,19 +5382,19 @@ class CustomerMsgMetaData(QbxmlModel):
     """qbXML ``CustomerMsgMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5404,19 +5404,19 @@ class CustomerTypeMetaData(QbxmlModel):
     """qbXML ``CustomerTypeMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5426,19 +5426,19 @@ class EntityMetaData(QbxmlModel):
     """qbXML ``EntityMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5448,19 +5448,19 @@ class ItemMetaData(QbxmlModel):
     """qbXML ``ItemMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5470,19 +5470,19 @@ class JobTypeMetaData(QbxmlModel):
     """qbXML ``JobTypeMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5492,19 +5492,19 @@ class PaymentMethodMetaData(QbxmlModel):
     """qbXML ``PaymentMethodMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5514,19 +5514,19 @@ class PayrollItemMetaData(QbxmlModel):
     """qbXML ``PayrollItemMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5536,19 +5536,19 @@ class PriceLevelMetaData(QbxmlModel):
     """qbXML ``PriceLevelMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5558,19 +5558,19 @@ class SalesRepMetaData(QbxmlModel):
     """qbXML ``SalesRepMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5580,19 +5580,19 @@ class SalesTaxCodeMetaData(QbxmlModel):
     """qbXML ``SalesTaxCodeMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5602,19 +5602,19 @@ class ShipMethodMetaData(QbxmlModel):
     """qbXML ``ShipMethodMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5624,19 +5624,19 @@ class TemplateMetaData(QbxmlModel):
     """qbXML ``TemplateMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5646,19 +5646,19 @@ class TermsMetaData(QbxmlModel):
     """qbXML ``TermsMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5668,19 +5668,19 @@ class ToDoMetaData(QbxmlModel):
     """qbXML ``ToDoMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5690,19 +5690,19 @@ class VehicleMetaData(QbxmlModel):
     """qbXML ``VehicleMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5712,19 +5712,19 @@ class VendorTypeMetaData(QbxmlModel):
     """qbXML ``VendorTypeMetaData``."""
 
     max_capacity: int
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         max_capacity: int,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'max_capacity': max_capacity,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5752,7 +5752,7 @@ class ListMetaData(QbxmlModel):
     to_do_meta_data: ToDoMetaData
     vehicle_meta_data: VehicleMetaData
     vendor_type_meta_data: VendorTypeMetaData
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5776,7 +5776,7 @@ class ListMetaData(QbxmlModel):
         to_do_meta_data: ToDoMetaData,
         vehicle_meta_data: VehicleMetaData,
         vendor_type_meta_data: VendorTypeMetaData,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5800,7 +5800,7 @@ class ListMetaData(QbxmlModel):
                 'to_do_meta_data': to_do_meta_data,
                 'vehicle_meta_data': vehicle_meta_data,
                 'vendor_type_meta_data': vendor_type_meta_data,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5817,7 +5817,7 @@ class HostRet(QbxmlModel):
     is_automatic_login: bool | None = None
     qb_file_mode: QBFileMode | str | None = None
     list_meta_data: ListMetaData | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5830,7 +5830,7 @@ class HostRet(QbxmlModel):
         is_automatic_login: bool | None = None,
         qb_file_mode: QBFileMode | str | None = None,
         list_meta_data: ListMetaData | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5843,7 +5843,7 @@ class HostRet(QbxmlModel):
                 'is_automatic_login': is_automatic_login,
                 'qb_file_mode': qb_file_mode,
                 'list_meta_data': list_meta_data,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5857,7 +5857,7 @@ class HostQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     host_ret: HostRet | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5867,7 +5867,7 @@ class HostQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         host_ret: HostRet | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5877,7 +5877,7 @@ class HostQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'host_ret': host_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5891,7 +5891,7 @@ class AddressBlock(QbxmlModel):
     addr3: str | None = None
     addr4: str | None = None
     addr5: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5901,7 +5901,7 @@ class AddressBlock(QbxmlModel):
         addr3: str | None = None,
         addr4: str | None = None,
         addr5: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5911,7 +5911,7 @@ class AddressBlock(QbxmlModel):
                 'addr3': addr3,
                 'addr4': addr4,
                 'addr5': addr5,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5923,7 +5923,7 @@ class Service(QbxmlModel):
     name: str
     domain: str
     service_status: ServiceStatus | str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -5931,7 +5931,7 @@ class Service(QbxmlModel):
         name: str,
         domain: str,
         service_status: ServiceStatus | str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -5939,7 +5939,7 @@ class Service(QbxmlModel):
                 'name': name,
                 'domain': domain,
                 'service_status': service_status,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5949,19 +5949,19 @@ class SubscribedServices(QbxmlModel):
     """qbXML ``SubscribedServices``."""
 
     service: list[Service] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         service: list[Service] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'service': [] if service is None else service,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5972,21 +5972,21 @@ class AccountantCopy(QbxmlModel):
 
     accountant_copy_exists: bool
     dividing_date: datetime.date | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         accountant_copy_exists: bool,
         dividing_date: datetime.date | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'accountant_copy_exists': accountant_copy_exists,
                 'dividing_date': dividing_date,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -5999,7 +5999,7 @@ class DataExtRet(QbxmlModel):
     data_ext_name: str
     data_ext_type: DataExtType | str
     data_ext_value: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6008,7 +6008,7 @@ class DataExtRet(QbxmlModel):
         data_ext_name: str,
         data_ext_type: DataExtType | str,
         data_ext_value: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6017,7 +6017,7 @@ class DataExtRet(QbxmlModel):
                 'data_ext_name': data_ext_name,
                 'data_ext_type': data_ext_type,
                 'data_ext_value': data_ext_value,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6048,7 +6048,7 @@ class CompanyRet(QbxmlModel):
     subscribed_services: SubscribedServices | None = None
     accountant_copy: AccountantCopy | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6075,7 +6075,7 @@ class CompanyRet(QbxmlModel):
         subscribed_services: SubscribedServices | None = None,
         accountant_copy: AccountantCopy | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6102,7 +6102,7 @@ class CompanyRet(QbxmlModel):
                 'subscribed_services': subscribed_services,
                 'accountant_copy': accountant_copy,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6116,7 +6116,7 @@ class CompanyQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     company_ret: CompanyRet | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6126,7 +6126,7 @@ class CompanyQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         company_ret: CompanyRet | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6136,7 +6136,7 @@ class CompanyQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'company_ret': company_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6152,7 +6152,7 @@ class AccountingPreferences(QbxmlModel):
     is_using_audit_trail: bool
     is_assigning_journal_entry_numbers: bool
     closing_date: datetime.date | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6164,7 +6164,7 @@ class AccountingPreferences(QbxmlModel):
         is_using_audit_trail: bool,
         is_assigning_journal_entry_numbers: bool,
         closing_date: datetime.date | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6176,7 +6176,7 @@ class AccountingPreferences(QbxmlModel):
                 'is_using_audit_trail': is_using_audit_trail,
                 'is_assigning_journal_entry_numbers': is_assigning_journal_entry_numbers,
                 'closing_date': closing_date,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6192,7 +6192,7 @@ class FinanceChargePreferences(QbxmlModel):
     is_assessing_for_overdue_charges: bool
     calculate_charges_from: CalculateChargesFrom | str
     is_marked_to_be_printed: bool
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6204,7 +6204,7 @@ class FinanceChargePreferences(QbxmlModel):
         is_assessing_for_overdue_charges: bool,
         calculate_charges_from: CalculateChargesFrom | str,
         is_marked_to_be_printed: bool,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6216,7 +6216,7 @@ class FinanceChargePreferences(QbxmlModel):
                 'is_assessing_for_overdue_charges': is_assessing_for_overdue_charges,
                 'calculate_charges_from': calculate_charges_from,
                 'is_marked_to_be_printed': is_marked_to_be_printed,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6228,7 +6228,7 @@ class JobsAndEstimatesPreferences(QbxmlModel):
     is_using_estimates: bool
     is_using_progress_invoicing: bool
     is_printing_items_with_zero_amounts: bool
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6236,7 +6236,7 @@ class JobsAndEstimatesPreferences(QbxmlModel):
         is_using_estimates: bool,
         is_using_progress_invoicing: bool,
         is_printing_items_with_zero_amounts: bool,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6244,7 +6244,7 @@ class JobsAndEstimatesPreferences(QbxmlModel):
                 'is_using_estimates': is_using_estimates,
                 'is_using_progress_invoicing': is_using_progress_invoicing,
                 'is_printing_items_with_zero_amounts': is_printing_items_with_zero_amounts,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6255,21 +6255,21 @@ class MultiCurrencyPreferences(QbxmlModel):
 
     is_multi_currency_on: bool | None = None
     home_currency_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         is_multi_currency_on: bool | None = None,
         home_currency_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'is_multi_currency_on': is_multi_currency_on,
                 'home_currency_ref': home_currency_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6280,21 +6280,21 @@ class MultiLocationInventoryPreferences(QbxmlModel):
 
     is_multi_location_inventory_available: bool | None = None
     is_multi_location_inventory_enabled: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         is_multi_location_inventory_available: bool | None = None,
         is_multi_location_inventory_enabled: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'is_multi_location_inventory_available': is_multi_location_inventory_available,
                 'is_multi_location_inventory_enabled': is_multi_location_inventory_enabled,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6307,7 +6307,7 @@ class PurchasesAndVendorsPreferences(QbxmlModel):
     days_bills_are_due: int
     is_automatically_using_discounts: bool
     default_discount_account_ref: Ref | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6316,7 +6316,7 @@ class PurchasesAndVendorsPreferences(QbxmlModel):
         days_bills_are_due: int,
         is_automatically_using_discounts: bool,
         default_discount_account_ref: Ref | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6325,7 +6325,7 @@ class PurchasesAndVendorsPreferences(QbxmlModel):
                 'days_bills_are_due': days_bills_are_due,
                 'is_automatically_using_discounts': is_automatically_using_discounts,
                 'default_discount_account_ref': default_discount_account_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6336,21 +6336,21 @@ class ReportsPreferences(QbxmlModel):
 
     aging_report_basis: AgingReportBasis | str
     summary_report_basis: SummaryReportBasis | str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         aging_report_basis: AgingReportBasis | str,
         summary_report_basis: SummaryReportBasis | str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'aging_report_basis': aging_report_basis,
                 'summary_report_basis': summary_report_basis,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6361,21 +6361,21 @@ class PriceLevels(QbxmlModel):
 
     is_using_price_levels: bool
     is_rounding_sales_price_up: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         is_using_price_levels: bool,
         is_rounding_sales_price_up: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'is_using_price_levels': is_using_price_levels,
                 'is_rounding_sales_price_up': is_rounding_sales_price_up,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6390,7 +6390,7 @@ class SalesAndCustomersPreferences(QbxmlModel):
     is_tracking_reimbursed_expenses_as_income: bool
     is_auto_applying_payments: bool
     price_levels: PriceLevels | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6401,7 +6401,7 @@ class SalesAndCustomersPreferences(QbxmlModel):
         is_tracking_reimbursed_expenses_as_income: bool,
         is_auto_applying_payments: bool,
         price_levels: PriceLevels | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6412,7 +6412,7 @@ class SalesAndCustomersPreferences(QbxmlModel):
                 'is_tracking_reimbursed_expenses_as_income': is_tracking_reimbursed_expenses_as_income,
                 'is_auto_applying_payments': is_auto_applying_payments,
                 'price_levels': price_levels,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6428,7 +6428,7 @@ class SalesTaxPreferences(QbxmlModel):
     is_using_vendor_tax_code: bool | None = None
     is_using_customer_tax_code: bool | None = None
     is_using_amounts_include_tax: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6440,7 +6440,7 @@ class SalesTaxPreferences(QbxmlModel):
         is_using_vendor_tax_code: bool | None = None,
         is_using_customer_tax_code: bool | None = None,
         is_using_amounts_include_tax: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6452,7 +6452,7 @@ class SalesTaxPreferences(QbxmlModel):
                 'is_using_vendor_tax_code': is_using_vendor_tax_code,
                 'is_using_customer_tax_code': is_using_customer_tax_code,
                 'is_using_amounts_include_tax': is_using_amounts_include_tax,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6462,19 +6462,19 @@ class TimeTrackingPreferences(QbxmlModel):
     """qbXML ``TimeTrackingPreferences``."""
 
     first_day_of_week: FirstDayOfWeek | str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         first_day_of_week: FirstDayOfWeek | str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'first_day_of_week': first_day_of_week,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6486,7 +6486,7 @@ class CurrentAppAccessRights(QbxmlModel):
     is_automatic_login_allowed: bool
     automatic_login_user_name: str | None = None
     is_personal_data_access_allowed: bool
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6494,7 +6494,7 @@ class CurrentAppAccessRights(QbxmlModel):
         is_automatic_login_allowed: bool,
         automatic_login_user_name: str | None = None,
         is_personal_data_access_allowed: bool,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6502,7 +6502,7 @@ class CurrentAppAccessRights(QbxmlModel):
                 'is_automatic_login_allowed': is_automatic_login_allowed,
                 'automatic_login_user_name': automatic_login_user_name,
                 'is_personal_data_access_allowed': is_personal_data_access_allowed,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6521,7 +6521,7 @@ class ItemsAndInventoryPreferences(QbxmlModel):
     fifo_effective_date: datetime.date | None = None
     is_rsb_enabled: bool | None = None
     is_barcode_enabled: bool | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6536,7 +6536,7 @@ class ItemsAndInventoryPreferences(QbxmlModel):
         fifo_effective_date: datetime.date | None = None,
         is_rsb_enabled: bool | None = None,
         is_barcode_enabled: bool | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6551,7 +6551,7 @@ class ItemsAndInventoryPreferences(QbxmlModel):
                 'fifo_effective_date': fifo_effective_date,
                 'is_rsb_enabled': is_rsb_enabled,
                 'is_barcode_enabled': is_barcode_enabled,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6572,7 +6572,7 @@ class PreferencesRet(QbxmlModel):
     time_tracking_preferences: TimeTrackingPreferences | None = None
     current_app_access_rights: CurrentAppAccessRights | None = None
     items_and_inventory_preferences: ItemsAndInventoryPreferences | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6589,7 +6589,7 @@ class PreferencesRet(QbxmlModel):
         time_tracking_preferences: TimeTrackingPreferences | None = None,
         current_app_access_rights: CurrentAppAccessRights | None = None,
         items_and_inventory_preferences: ItemsAndInventoryPreferences | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6606,7 +6606,7 @@ class PreferencesRet(QbxmlModel):
                 'time_tracking_preferences': time_tracking_preferences,
                 'current_app_access_rights': current_app_access_rights,
                 'items_and_inventory_preferences': items_and_inventory_preferences,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6620,7 +6620,7 @@ class PreferencesQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     preferences_ret: PreferencesRet | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6630,7 +6630,7 @@ class PreferencesQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         preferences_ret: PreferencesRet | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6640,7 +6640,7 @@ class PreferencesQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'preferences_ret': preferences_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6660,7 +6660,7 @@ class ContactsRet(QbxmlModel):
     last_name: str | None = None
     job_title: str | None = None
     additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6676,7 +6676,7 @@ class ContactsRet(QbxmlModel):
         last_name: str | None = None,
         job_title: str | None = None,
         additional_contact_ref: list[AdditionalContactRef] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6692,7 +6692,7 @@ class ContactsRet(QbxmlModel):
                 'last_name': last_name,
                 'job_title': job_title,
                 'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6704,7 +6704,7 @@ class AdditionalNotesRet(QbxmlModel):
     note_id: int
     date: datetime.date
     note: str
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6712,7 +6712,7 @@ class AdditionalNotesRet(QbxmlModel):
         note_id: int,
         date: datetime.date,
         note: str,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6720,7 +6720,7 @@ class AdditionalNotesRet(QbxmlModel):
                 'note_id': note_id,
                 'date': date,
                 'note': note,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6784,7 +6784,7 @@ class VendorRet(QbxmlModel):
     prefill_account_ref: list[Ref] = attrs.field(factory=list)
     currency_ref: Ref | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6844,7 +6844,7 @@ class VendorRet(QbxmlModel):
         prefill_account_ref: list[Ref] | None = None,
         currency_ref: Ref | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6904,7 +6904,7 @@ class VendorRet(QbxmlModel):
                 'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
                 'currency_ref': currency_ref,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6921,7 +6921,7 @@ class VendorQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     vendor_ret: list[VendorRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6934,7 +6934,7 @@ class VendorQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         vendor_ret: list[VendorRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6947,7 +6947,7 @@ class VendorQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'vendor_ret': [] if vendor_ret is None else vendor_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6962,7 +6962,7 @@ class ErrorRecovery(QbxmlModel):
     txn_number: int | None = None
     edit_sequence: str | None = None
     external_guid: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -6973,7 +6973,7 @@ class ErrorRecovery(QbxmlModel):
         txn_number: int | None = None,
         edit_sequence: str | None = None,
         external_guid: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -6984,7 +6984,7 @@ class ErrorRecovery(QbxmlModel):
                 'txn_number': txn_number,
                 'edit_sequence': edit_sequence,
                 'external_guid': external_guid,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -6999,7 +6999,7 @@ class VendorAddRs(QbxmlResponse):
     status_message: str | None = None
     vendor_ret: VendorRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7010,7 +7010,7 @@ class VendorAddRs(QbxmlResponse):
         status_message: str | None = None,
         vendor_ret: VendorRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7021,7 +7021,7 @@ class VendorAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'vendor_ret': vendor_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7036,7 +7036,7 @@ class VendorModRs(QbxmlResponse):
     status_message: str | None = None
     vendor_ret: VendorRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7047,7 +7047,7 @@ class VendorModRs(QbxmlResponse):
         status_message: str | None = None,
         vendor_ret: VendorRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7058,7 +7058,7 @@ class VendorModRs(QbxmlResponse):
                 'status_message': status_message,
                 'vendor_ret': vendor_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7130,7 +7130,7 @@ class CustomerRet(QbxmlModel):
     tax_registration_number: str | None = None
     currency_ref: Ref | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7198,7 +7198,7 @@ class CustomerRet(QbxmlModel):
         tax_registration_number: str | None = None,
         currency_ref: Ref | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7266,7 +7266,7 @@ class CustomerRet(QbxmlModel):
                 'tax_registration_number': tax_registration_number,
                 'currency_ref': currency_ref,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7283,7 +7283,7 @@ class CustomerQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     customer_ret: list[CustomerRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7296,7 +7296,7 @@ class CustomerQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         customer_ret: list[CustomerRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7309,7 +7309,7 @@ class CustomerQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'customer_ret': [] if customer_ret is None else customer_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7324,7 +7324,7 @@ class CustomerAddRs(QbxmlResponse):
     status_message: str | None = None
     customer_ret: CustomerRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7335,7 +7335,7 @@ class CustomerAddRs(QbxmlResponse):
         status_message: str | None = None,
         customer_ret: CustomerRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7346,7 +7346,7 @@ class CustomerAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'customer_ret': customer_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7361,7 +7361,7 @@ class CustomerModRs(QbxmlResponse):
     status_message: str | None = None
     customer_ret: CustomerRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7372,7 +7372,7 @@ class CustomerModRs(QbxmlResponse):
         status_message: str | None = None,
         customer_ret: CustomerRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7383,7 +7383,7 @@ class CustomerModRs(QbxmlResponse):
                 'status_message': status_message,
                 'customer_ret': customer_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7410,7 +7410,7 @@ class ItemServiceRet(QbxmlModel):
     sales_and_purchase: SalesAndPurchase | None = None
     external_guid: str | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7433,7 +7433,7 @@ class ItemServiceRet(QbxmlModel):
         sales_and_purchase: SalesAndPurchase | None = None,
         external_guid: str | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7456,7 +7456,7 @@ class ItemServiceRet(QbxmlModel):
                 'sales_and_purchase': sales_and_purchase,
                 'external_guid': external_guid,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7473,7 +7473,7 @@ class ItemServiceQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     item_service_ret: list[ItemServiceRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7486,7 +7486,7 @@ class ItemServiceQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         item_service_ret: list[ItemServiceRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7499,7 +7499,7 @@ class ItemServiceQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'item_service_ret': [] if item_service_ret is None else item_service_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7514,7 +7514,7 @@ class ItemServiceAddRs(QbxmlResponse):
     status_message: str | None = None
     item_service_ret: ItemServiceRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7525,7 +7525,7 @@ class ItemServiceAddRs(QbxmlResponse):
         status_message: str | None = None,
         item_service_ret: ItemServiceRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7536,7 +7536,7 @@ class ItemServiceAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'item_service_ret': item_service_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7551,7 +7551,7 @@ class ItemServiceModRs(QbxmlResponse):
     status_message: str | None = None
     item_service_ret: ItemServiceRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7562,7 +7562,7 @@ class ItemServiceModRs(QbxmlResponse):
         status_message: str | None = None,
         item_service_ret: ItemServiceRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7573,7 +7573,7 @@ class ItemServiceModRs(QbxmlResponse):
                 'status_message': status_message,
                 'item_service_ret': item_service_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7584,21 +7584,21 @@ class TaxLineInfoRet(QbxmlModel):
 
     tax_line_id: int
     tax_line_name: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         tax_line_id: int,
         tax_line_name: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'tax_line_id': tax_line_id,
                 'tax_line_name': tax_line_name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7631,7 +7631,7 @@ class AccountRet(QbxmlModel):
     cash_flow_classification: CashFlowClassification | str | None = None
     currency_ref: Ref | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7660,7 +7660,7 @@ class AccountRet(QbxmlModel):
         cash_flow_classification: CashFlowClassification | str | None = None,
         currency_ref: Ref | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7689,7 +7689,7 @@ class AccountRet(QbxmlModel):
                 'cash_flow_classification': cash_flow_classification,
                 'currency_ref': currency_ref,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7704,7 +7704,7 @@ class AccountQueryRs(QbxmlResponse):
     status_message: str | None = None
     ret_count: int | None = None
     account_ret: list[AccountRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7715,7 +7715,7 @@ class AccountQueryRs(QbxmlResponse):
         status_message: str | None = None,
         ret_count: int | None = None,
         account_ret: list[AccountRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7726,7 +7726,7 @@ class AccountQueryRs(QbxmlResponse):
                 'status_message': status_message,
                 'ret_count': ret_count,
                 'account_ret': [] if account_ret is None else account_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7742,7 +7742,7 @@ class LinkedTxn(QbxmlModel):
     link_type: LinkType | str | None = None
     amount: Decimal
     txn_line_detail: list[TxnLineDetail] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7754,7 +7754,7 @@ class LinkedTxn(QbxmlModel):
         link_type: LinkType | str | None = None,
         amount: Decimal,
         txn_line_detail: list[TxnLineDetail] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7766,7 +7766,7 @@ class LinkedTxn(QbxmlModel):
                 'link_type': link_type,
                 'amount': amount,
                 'txn_line_detail': [] if txn_line_detail is None else txn_line_detail,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7786,7 +7786,7 @@ class ExpenseLineRet(QbxmlModel):
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7802,7 +7802,7 @@ class ExpenseLineRet(QbxmlModel):
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7818,7 +7818,7 @@ class ExpenseLineRet(QbxmlModel):
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7846,7 +7846,7 @@ class ItemLineRet(QbxmlModel):
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7870,7 +7870,7 @@ class ItemLineRet(QbxmlModel):
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7894,7 +7894,7 @@ class ItemLineRet(QbxmlModel):
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7912,7 +7912,7 @@ class ItemGroupLineRet(QbxmlModel):
     total_amount: Decimal
     item_line_ret: list[ItemLineRet] = attrs.field(factory=list)
     data_ext: list[DataExt] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -7926,7 +7926,7 @@ class ItemGroupLineRet(QbxmlModel):
         total_amount: Decimal,
         item_line_ret: list[ItemLineRet] | None = None,
         data_ext: list[DataExt] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -7940,7 +7940,7 @@ class ItemGroupLineRet(QbxmlModel):
                 'total_amount': total_amount,
                 'item_line_ret': [] if item_line_ret is None else item_line_ret,
                 'data_ext': [] if data_ext is None else data_ext,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -7975,7 +7975,7 @@ class BillRet(QbxmlModel):
     item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
     open_amount: Decimal | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8006,7 +8006,7 @@ class BillRet(QbxmlModel):
         item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
         open_amount: Decimal | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8037,7 +8037,7 @@ class BillRet(QbxmlModel):
                 'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
                 'open_amount': open_amount,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8054,7 +8054,7 @@ class BillQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     bill_ret: list[BillRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8067,7 +8067,7 @@ class BillQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         bill_ret: list[BillRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8080,7 +8080,7 @@ class BillQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'bill_ret': [] if bill_ret is None else bill_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8095,7 +8095,7 @@ class BillAddRs(QbxmlResponse):
     status_message: str | None = None
     bill_ret: BillRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8106,7 +8106,7 @@ class BillAddRs(QbxmlResponse):
         status_message: str | None = None,
         bill_ret: BillRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8117,7 +8117,7 @@ class BillAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'bill_ret': bill_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8132,7 +8132,7 @@ class BillModRs(QbxmlResponse):
     status_message: str | None = None
     bill_ret: BillRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8143,7 +8143,7 @@ class BillModRs(QbxmlResponse):
         status_message: str | None = None,
         bill_ret: BillRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8154,7 +8154,7 @@ class BillModRs(QbxmlResponse):
                 'status_message': status_message,
                 'bill_ret': bill_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8185,7 +8185,7 @@ class PurchaseOrderLineRet(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8212,7 +8212,7 @@ class PurchaseOrderLineRet(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8239,7 +8239,7 @@ class PurchaseOrderLineRet(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8259,7 +8259,7 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
     service_date: datetime.date | None = None
     purchase_order_line_ret: list[PurchaseOrderLineRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8275,7 +8275,7 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
         service_date: datetime.date | None = None,
         purchase_order_line_ret: list[PurchaseOrderLineRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8291,7 +8291,7 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
                 'service_date': service_date,
                 'purchase_order_line_ret': [] if purchase_order_line_ret is None else purchase_order_line_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8339,7 +8339,7 @@ class PurchaseOrderRet(QbxmlModel):
     linked_txn: list[LinkedTxn] = attrs.field(factory=list)
     purchase_order_line_ret_or_purchase_order_line_group_ret: list[PurchaseOrderLineRet | PurchaseOrderLineGroupRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8383,7 +8383,7 @@ class PurchaseOrderRet(QbxmlModel):
         linked_txn: list[LinkedTxn] | None = None,
         purchase_order_line_ret_or_purchase_order_line_group_ret: list[PurchaseOrderLineRet | PurchaseOrderLineGroupRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8427,7 +8427,7 @@ class PurchaseOrderRet(QbxmlModel):
                 'linked_txn': [] if linked_txn is None else linked_txn,
                 'purchase_order_line_ret_or_purchase_order_line_group_ret': [] if purchase_order_line_ret_or_purchase_order_line_group_ret is None else purchase_order_line_ret_or_purchase_order_line_group_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8444,7 +8444,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     purchase_order_ret: list[PurchaseOrderRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8457,7 +8457,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         purchase_order_ret: list[PurchaseOrderRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8470,7 +8470,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'purchase_order_ret': [] if purchase_order_ret is None else purchase_order_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8485,7 +8485,7 @@ class PurchaseOrderAddRs(QbxmlResponse):
     status_message: str | None = None
     purchase_order_ret: PurchaseOrderRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8496,7 +8496,7 @@ class PurchaseOrderAddRs(QbxmlResponse):
         status_message: str | None = None,
         purchase_order_ret: PurchaseOrderRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8507,7 +8507,7 @@ class PurchaseOrderAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'purchase_order_ret': purchase_order_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8522,7 +8522,7 @@ class PurchaseOrderModRs(QbxmlResponse):
     status_message: str | None = None
     purchase_order_ret: PurchaseOrderRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8533,7 +8533,7 @@ class PurchaseOrderModRs(QbxmlResponse):
         status_message: str | None = None,
         purchase_order_ret: PurchaseOrderRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8544,7 +8544,7 @@ class PurchaseOrderModRs(QbxmlResponse):
                 'status_message': status_message,
                 'purchase_order_ret': purchase_order_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8572,7 +8572,7 @@ class EstimateLineRet(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8596,7 +8596,7 @@ class EstimateLineRet(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8620,7 +8620,7 @@ class EstimateLineRet(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8639,7 +8639,7 @@ class EstimateLineGroupRet(QbxmlModel):
     total_amount: Decimal
     estimate_line_ret: list[EstimateLineRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8654,7 +8654,7 @@ class EstimateLineGroupRet(QbxmlModel):
         total_amount: Decimal,
         estimate_line_ret: list[EstimateLineRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8669,7 +8669,7 @@ class EstimateLineGroupRet(QbxmlModel):
                 'total_amount': total_amount,
                 'estimate_line_ret': [] if estimate_line_ret is None else estimate_line_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8716,7 +8716,7 @@ class EstimateRet(QbxmlModel):
     linked_txn: list[LinkedTxn] = attrs.field(factory=list)
     estimate_line_ret_or_estimate_line_group_ret: list[EstimateLineRet | EstimateLineGroupRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8759,7 +8759,7 @@ class EstimateRet(QbxmlModel):
         linked_txn: list[LinkedTxn] | None = None,
         estimate_line_ret_or_estimate_line_group_ret: list[EstimateLineRet | EstimateLineGroupRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8802,7 +8802,7 @@ class EstimateRet(QbxmlModel):
                 'linked_txn': [] if linked_txn is None else linked_txn,
                 'estimate_line_ret_or_estimate_line_group_ret': [] if estimate_line_ret_or_estimate_line_group_ret is None else estimate_line_ret_or_estimate_line_group_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8819,7 +8819,7 @@ class EstimateQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     estimate_ret: list[EstimateRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8832,7 +8832,7 @@ class EstimateQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         estimate_ret: list[EstimateRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8845,7 +8845,7 @@ class EstimateQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'estimate_ret': [] if estimate_ret is None else estimate_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8860,7 +8860,7 @@ class EstimateAddRs(QbxmlResponse):
     status_message: str | None = None
     estimate_ret: EstimateRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8871,7 +8871,7 @@ class EstimateAddRs(QbxmlResponse):
         status_message: str | None = None,
         estimate_ret: EstimateRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8882,7 +8882,7 @@ class EstimateAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'estimate_ret': estimate_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8897,7 +8897,7 @@ class EstimateModRs(QbxmlResponse):
     status_message: str | None = None
     estimate_ret: EstimateRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8908,7 +8908,7 @@ class EstimateModRs(QbxmlResponse):
         status_message: str | None = None,
         estimate_ret: EstimateRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8919,7 +8919,7 @@ class EstimateModRs(QbxmlResponse):
                 'status_message': status_message,
                 'estimate_ret': estimate_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -8939,7 +8939,7 @@ class AppliedToTxnRet(QbxmlModel):
     discount_account_ref: Ref | None = None
     discount_class_ref: Ref | None = None
     linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -8955,7 +8955,7 @@ class AppliedToTxnRet(QbxmlModel):
         discount_account_ref: Ref | None = None,
         discount_class_ref: Ref | None = None,
         linked_txn: list[LinkedTxn] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -8971,7 +8971,7 @@ class AppliedToTxnRet(QbxmlModel):
                 'discount_account_ref': discount_account_ref,
                 'discount_class_ref': discount_class_ref,
                 'linked_txn': [] if linked_txn is None else linked_txn,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9001,7 +9001,7 @@ class BillPaymentCheckRet(QbxmlModel):
     external_guid: str | None = None
     applied_to_txn_ret: list[AppliedToTxnRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9027,7 +9027,7 @@ class BillPaymentCheckRet(QbxmlModel):
         external_guid: str | None = None,
         applied_to_txn_ret: list[AppliedToTxnRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9053,7 +9053,7 @@ class BillPaymentCheckRet(QbxmlModel):
                 'external_guid': external_guid,
                 'applied_to_txn_ret': [] if applied_to_txn_ret is None else applied_to_txn_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9070,7 +9070,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     bill_payment_check_ret: list[BillPaymentCheckRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9083,7 +9083,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         bill_payment_check_ret: list[BillPaymentCheckRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9096,7 +9096,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'bill_payment_check_ret': [] if bill_payment_check_ret is None else bill_payment_check_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9111,7 +9111,7 @@ class BillPaymentCheckAddRs(QbxmlResponse):
     status_message: str | None = None
     bill_payment_check_ret: BillPaymentCheckRet | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9122,7 +9122,7 @@ class BillPaymentCheckAddRs(QbxmlResponse):
         status_message: str | None = None,
         bill_payment_check_ret: BillPaymentCheckRet | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9133,7 +9133,7 @@ class BillPaymentCheckAddRs(QbxmlResponse):
                 'status_message': status_message,
                 'bill_payment_check_ret': bill_payment_check_ret,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9166,7 +9166,7 @@ class CheckRet(QbxmlModel):
     expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
     item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9195,7 +9195,7 @@ class CheckRet(QbxmlModel):
         expense_line_ret: list[ExpenseLineRet] | None = None,
         item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9224,7 +9224,7 @@ class CheckRet(QbxmlModel):
                 'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
                 'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9241,7 +9241,7 @@ class CheckQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     check_ret: list[CheckRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9254,7 +9254,7 @@ class CheckQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         check_ret: list[CheckRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9267,7 +9267,7 @@ class CheckQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'check_ret': [] if check_ret is None else check_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9296,7 +9296,7 @@ class CreditCardChargeRet(QbxmlModel):
     expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
     item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9321,7 +9321,7 @@ class CreditCardChargeRet(QbxmlModel):
         expense_line_ret: list[ExpenseLineRet] | None = None,
         item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9346,7 +9346,7 @@ class CreditCardChargeRet(QbxmlModel):
                 'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
                 'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9363,7 +9363,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     credit_card_charge_ret: list[CreditCardChargeRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9376,7 +9376,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         credit_card_charge_ret: list[CreditCardChargeRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9389,7 +9389,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'credit_card_charge_ret': [] if credit_card_charge_ret is None else credit_card_charge_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9420,7 +9420,7 @@ class VendorCreditRet(QbxmlModel):
     item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
     open_amount: Decimal | None = None
     data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9447,7 +9447,7 @@ class VendorCreditRet(QbxmlModel):
         item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
         open_amount: Decimal | None = None,
         data_ext_ret: list[DataExtRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9474,7 +9474,7 @@ class VendorCreditRet(QbxmlModel):
                 'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
                 'open_amount': open_amount,
                 'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9491,7 +9491,7 @@ class VendorCreditQueryRs(QbxmlResponse):
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
     vendor_credit_ret: list[VendorCreditRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9504,7 +9504,7 @@ class VendorCreditQueryRs(QbxmlResponse):
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
         vendor_credit_ret: list[VendorCreditRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9517,7 +9517,7 @@ class VendorCreditQueryRs(QbxmlResponse):
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
                 'vendor_credit_ret': [] if vendor_credit_ret is None else vendor_credit_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9531,7 +9531,7 @@ class TxnDeletedRet(QbxmlModel):
     time_created: datetime.datetime | None = None
     time_deleted: datetime.datetime | None = None
     ref_number: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9541,7 +9541,7 @@ class TxnDeletedRet(QbxmlModel):
         time_created: datetime.datetime | None = None,
         time_deleted: datetime.datetime | None = None,
         ref_number: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9551,7 +9551,7 @@ class TxnDeletedRet(QbxmlModel):
                 'time_created': time_created,
                 'time_deleted': time_deleted,
                 'ref_number': ref_number,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9566,7 +9566,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
     status_message: str | None = None
     ret_count: int | None = None
     txn_deleted_ret: list[TxnDeletedRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9577,7 +9577,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
         status_message: str | None = None,
         ret_count: int | None = None,
         txn_deleted_ret: list[TxnDeletedRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9588,7 +9588,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
                 'status_message': status_message,
                 'ret_count': ret_count,
                 'txn_deleted_ret': [] if txn_deleted_ret is None else txn_deleted_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9602,7 +9602,7 @@ class ListDeletedRet(QbxmlModel):
     time_created: datetime.datetime | None = None
     time_deleted: datetime.datetime | None = None
     full_name: str | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9612,7 +9612,7 @@ class ListDeletedRet(QbxmlModel):
         time_created: datetime.datetime | None = None,
         time_deleted: datetime.datetime | None = None,
         full_name: str | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9622,7 +9622,7 @@ class ListDeletedRet(QbxmlModel):
                 'time_created': time_created,
                 'time_deleted': time_deleted,
                 'full_name': full_name,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9637,7 +9637,7 @@ class ListDeletedQueryRs(QbxmlResponse):
     status_message: str | None = None
     ret_count: int | None = None
     list_deleted_ret: list[ListDeletedRet] = attrs.field(factory=list)
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9648,7 +9648,7 @@ class ListDeletedQueryRs(QbxmlResponse):
         status_message: str | None = None,
         ret_count: int | None = None,
         list_deleted_ret: list[ListDeletedRet] | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9659,7 +9659,7 @@ class ListDeletedQueryRs(QbxmlResponse):
                 'status_message': status_message,
                 'ret_count': ret_count,
                 'list_deleted_ret': [] if list_deleted_ret is None else list_deleted_ret,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9677,7 +9677,7 @@ class TxnDelRs(QbxmlResponse):
     time_deleted: datetime.datetime | None = None
     ref_number: str | None = None
     error_recovery: ErrorRecovery | None = None
-    unknown_elements: list[UnknownElement] = attrs.field(factory=list)
+    unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
@@ -9691,7 +9691,7 @@ class TxnDelRs(QbxmlResponse):
         time_deleted: datetime.datetime | None = None,
         ref_number: str | None = None,
         error_recovery: ErrorRecovery | None = None,
-        unknown_elements: list[UnknownElement] | None = None,
+        unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
@@ -9705,7 +9705,7 @@ class TxnDelRs(QbxmlResponse):
                 'time_deleted': time_deleted,
                 'ref_number': ref_number,
                 'error_recovery': error_recovery,
-                'unknown_elements': [] if unknown_elements is None else unknown_elements,
+                'unknown_elements': unknown_elements,
             },
         )
 
@@ -9801,7 +9801,7 @@ VendorQueryRq.__qbxml__ = C(
     fields=(
         F('list_id', 'ListID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('full_name', 'FullName', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),), min_value=1),
         F('active_status', 'ActiveStatus', 'ENUM', enum=ActiveStatus, choice=((0, 2),)),
         F('from_modified_date', 'FromModifiedDate', 'DATETIME', choice=((0, 2),)),
         F('to_modified_date', 'ToModifiedDate', 'DATETIME', choice=((0, 2),)),
@@ -9877,7 +9877,7 @@ VendorAdd.__qbxml__ = C(
     fields=(
         F('name', 'Name', 'STR', required=True, max_length=41),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('company_name', 'CompanyName', 'STR', max_length=41),
         F('salutation', 'Salutation', 'STR', max_length=15),
         F('first_name', 'FirstName', 'STR', max_length=25),
@@ -9902,28 +9902,28 @@ VendorAdd.__qbxml__ = C(
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('notes', 'Notes', 'STR', max_length=4095, version='3.0'),
         F('additional_notes', 'AdditionalNotes', 'CLASS', classes=(AdditionalNotes,), is_list=True, version='12.0'),
-        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('credit_limit', 'CreditLimit', 'AMT'),
         F('vendor_tax_ident', 'VendorTaxIdent', 'STR', max_length=15),
         F('is_vendor_eligible_for_1099', 'IsVendorEligibleFor1099', 'BOOL'),
         F('open_balance', 'OpenBalance', 'AMT'),
         F('open_balance_date', 'OpenBalanceDate', 'DATE'),
-        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 31),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 3),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='8.0'),
         F('is_sales_tax_agency', 'IsSalesTaxAgency', 'BOOL', version='8.0'),
         F('sales_tax_return_ref', 'SalesTaxReturnRef', 'CLASS', classes=(Ref,), version='8.0'),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
         F('reporting_period', 'ReportingPeriod', 'ENUM', enum=ReportingPeriod, version='8.0'),
         F('is_tax_tracked_on_purchases', 'IsTaxTrackedOnPurchases', 'BOOL', version='8.0'),
-        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_tracked_on_sales', 'IsTaxTrackedOnSales', 'BOOL', version='8.0'),
-        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_on_tax', 'IsTaxOnTax', 'BOOL', version='8.0'),
-        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0', limits=(('full_name', 159),)),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
     ),
 )
 VendorAddRq.__qbxml__ = C(
@@ -9967,7 +9967,7 @@ VendorMod.__qbxml__ = C(
         F('edit_sequence', 'EditSequence', 'STR', required=True, max_length=16),
         F('name', 'Name', 'STR', max_length=41),
         F('is_active', 'IsActive', 'BOOL', version='3.0'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('company_name', 'CompanyName', 'STR', max_length=41),
         F('salutation', 'Salutation', 'STR', max_length=15),
         F('first_name', 'FirstName', 'STR', max_length=25),
@@ -9992,25 +9992,25 @@ VendorMod.__qbxml__ = C(
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('notes', 'Notes', 'STR', max_length=4095, version='3.0'),
         F('additional_notes_mod', 'AdditionalNotesMod', 'CLASS', classes=(AdditionalNotesMod,), is_list=True, version='12.0'),
-        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,), version='3.0'),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('credit_limit', 'CreditLimit', 'AMT', version='3.0'),
         F('vendor_tax_ident', 'VendorTaxIdent', 'STR', max_length=15, version='3.0'),
         F('is_vendor_eligible_for_1099', 'IsVendorEligibleFor1099', 'BOOL', version='3.0'),
-        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 31),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 3),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='8.0'),
         F('is_sales_tax_agency', 'IsSalesTaxAgency', 'BOOL', version='8.0'),
         F('sales_tax_return_ref', 'SalesTaxReturnRef', 'CLASS', classes=(Ref,), version='8.0'),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
         F('reporting_period', 'ReportingPeriod', 'ENUM', enum=ReportingPeriod, version='8.0'),
         F('is_tax_tracked_on_purchases', 'IsTaxTrackedOnPurchases', 'BOOL', version='8.0'),
-        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_tracked_on_sales', 'IsTaxTrackedOnSales', 'BOOL', version='8.0'),
-        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_on_tax', 'IsTaxOnTax', 'BOOL', version='8.0'),
-        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0', limits=(('full_name', 159),)),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
     ),
 )
 VendorModRq.__qbxml__ = C(
@@ -10030,7 +10030,7 @@ CustomerQueryRq.__qbxml__ = C(
     fields=(
         F('list_id', 'ListID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('full_name', 'FullName', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),), min_value=1),
         F('active_status', 'ActiveStatus', 'ENUM', enum=ActiveStatus, choice=((0, 2),)),
         F('from_modified_date', 'FromModifiedDate', 'DATETIME', choice=((0, 2),)),
         F('to_modified_date', 'ToModifiedDate', 'DATETIME', choice=((0, 2),)),
@@ -10072,7 +10072,7 @@ CreditCardInfo.__qbxml__ = C(
     'CreditCardInfo',
     fields=(
         F('credit_card_number', 'CreditCardNumber', 'STR', max_length=25),
-        F('expiration_month', 'ExpirationMonth', 'INT'),
+        F('expiration_month', 'ExpirationMonth', 'INT', min_value=1, max_value=12),
         F('expiration_year', 'ExpirationYear', 'INT'),
         F('name_on_card', 'NameOnCard', 'STR', max_length=41),
         F('credit_card_address', 'CreditCardAddress', 'STR', max_length=41),
@@ -10085,7 +10085,7 @@ CustomerAdd.__qbxml__ = C(
     fields=(
         F('name', 'Name', 'STR', required=True, max_length=41),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,)),
         F('company_name', 'CompanyName', 'STR', max_length=41),
         F('salutation', 'Salutation', 'STR', max_length=15),
@@ -10109,34 +10109,34 @@ CustomerAdd.__qbxml__ = C(
         F('alt_contact', 'AltContact', 'STR', max_length=41),
         F('additional_contact_ref', 'AdditionalContactRef', 'CLASS', classes=(AdditionalContactRef,), is_list=True, version='12.0'),
         F('contacts', 'Contacts', 'CLASS', classes=(Contacts,), is_list=True, version='12.0'),
-        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,)),
+        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), limits=(('full_name', 5),)),
         F('open_balance', 'OpenBalance', 'AMT'),
         F('open_balance_date', 'OpenBalanceDate', 'DATE'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='6.0'),
         F('resale_number', 'ResaleNumber', 'STR', max_length=15),
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('credit_limit', 'CreditLimit', 'AMT'),
-        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('credit_card_info', 'CreditCardInfo', 'CLASS', classes=(CreditCardInfo,), version='3.0'),
         F('job_status', 'JobStatus', 'ENUM', enum=JobStatus),
         F('job_start_date', 'JobStartDate', 'DATE'),
         F('job_projected_end_date', 'JobProjectedEndDate', 'DATE'),
         F('job_end_date', 'JobEndDate', 'DATE'),
         F('job_desc', 'JobDesc', 'STR', max_length=99),
-        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,)),
+        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('notes', 'Notes', 'STR', max_length=4095, version='3.0'),
         F('additional_notes', 'AdditionalNotes', 'CLASS', classes=(AdditionalNotes,), is_list=True, version='12.0'),
         F('is_statement_with_parent', 'IsStatementWithParent', 'BOOL'),
         F('delivery_method', 'DeliveryMethod', 'ENUM', enum=DeliveryMethod),
         F('preferred_delivery_method', 'PreferredDeliveryMethod', 'ENUM', enum=PreferredDeliveryMethod, version='12.0'),
-        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0'),
+        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0', limits=(('full_name', 31),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
     ),
 )
 CustomerAddRq.__qbxml__ = C(
@@ -10158,7 +10158,7 @@ CustomerMod.__qbxml__ = C(
         F('edit_sequence', 'EditSequence', 'STR', required=True, max_length=16),
         F('name', 'Name', 'STR', max_length=41),
         F('is_active', 'IsActive', 'BOOL', version='3.0'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,), version='3.0'),
         F('company_name', 'CompanyName', 'STR', max_length=41),
         F('salutation', 'Salutation', 'STR', max_length=15),
@@ -10182,31 +10182,31 @@ CustomerMod.__qbxml__ = C(
         F('alt_contact', 'AltContact', 'STR', max_length=41),
         F('additional_contact_ref', 'AdditionalContactRef', 'CLASS', classes=(AdditionalContactRef,), is_list=True, version='12.0'),
         F('contacts_mod', 'ContactsMod', 'CLASS', classes=(ContactsMod,), is_list=True, version='12.0'),
-        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,), version='3.0'),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), version='3.0'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='3.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='3.0'),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 5),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 3),)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='6.0'),
         F('resale_number', 'ResaleNumber', 'STR', max_length=15, version='3.0'),
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('credit_limit', 'CreditLimit', 'AMT', version='3.0'),
-        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('credit_card_info', 'CreditCardInfo', 'CLASS', classes=(CreditCardInfo,), version='3.0'),
         F('job_status', 'JobStatus', 'ENUM', enum=JobStatus, version='3.0'),
         F('job_start_date', 'JobStartDate', 'DATE', version='3.0'),
         F('job_projected_end_date', 'JobProjectedEndDate', 'DATE', version='3.0'),
         F('job_end_date', 'JobEndDate', 'DATE', version='3.0'),
         F('job_desc', 'JobDesc', 'STR', max_length=99, version='3.0'),
-        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 159),)),
         F('notes', 'Notes', 'STR', max_length=4095, version='3.0'),
         F('additional_notes_mod', 'AdditionalNotesMod', 'CLASS', classes=(AdditionalNotesMod,), is_list=True, version='12.0'),
         F('is_statement_with_parent', 'IsStatementWithParent', 'BOOL', version='3.0'),
         F('delivery_method', 'DeliveryMethod', 'ENUM', enum=DeliveryMethod, version='3.0'),
         F('preferred_delivery_method', 'PreferredDeliveryMethod', 'ENUM', enum=PreferredDeliveryMethod, version='12.0'),
-        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0'),
+        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0', limits=(('full_name', 31),)),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
     ),
 )
 CustomerModRq.__qbxml__ = C(
@@ -10226,7 +10226,7 @@ ItemServiceQueryRq.__qbxml__ = C(
     fields=(
         F('list_id', 'ListID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('full_name', 'FullName', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),), min_value=1),
         F('active_status', 'ActiveStatus', 'ENUM', enum=ActiveStatus, choice=((0, 2),)),
         F('from_modified_date', 'FromModifiedDate', 'DATETIME', choice=((0, 2),)),
         F('to_modified_date', 'ToModifiedDate', 'DATETIME', choice=((0, 2),)),
@@ -10259,7 +10259,7 @@ SalesOrPurchase.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('price', 'Price', 'PRICE', choice=((0, 0),), min_occurs=1),
         F('price_percent', 'PricePercent', 'PERCENT', choice=((0, 1),), min_occurs=1),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
     ),
 )
 SalesAndPurchase.__qbxml__ = C(
@@ -10268,12 +10268,12 @@ SalesAndPurchase.__qbxml__ = C(
     fields=(
         F('sales_desc', 'SalesDesc', 'STR', max_length=4095),
         F('sales_price', 'SalesPrice', 'PRICE'),
-        F('income_account_ref', 'IncomeAccountRef', 'CLASS', classes=(Ref,)),
+        F('income_account_ref', 'IncomeAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('purchase_desc', 'PurchaseDesc', 'STR', max_length=4095),
         F('purchase_cost', 'PurchaseCost', 'PRICE'),
-        F('purchase_tax_code_ref', 'PurchaseTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
-        F('expense_account_ref', 'ExpenseAccountRef', 'CLASS', classes=(Ref,)),
-        F('pref_vendor_ref', 'PrefVendorRef', 'CLASS', classes=(Ref,)),
+        F('purchase_tax_code_ref', 'PurchaseTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
+        F('expense_account_ref', 'ExpenseAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('pref_vendor_ref', 'PrefVendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
     ),
 )
 ItemServiceAdd.__qbxml__ = C(
@@ -10283,11 +10283,11 @@ ItemServiceAdd.__qbxml__ = C(
         F('name', 'Name', 'STR', required=True, max_length=31),
         F('bar_code', 'BarCode', 'CLASS', classes=(BarCode,), version='12.0'),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,)),
-        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('sales_or_purchase', 'SalesOrPurchase', 'CLASS', classes=(SalesOrPurchase,), choice=((0, 0),), min_occurs=1),
         F('sales_and_purchase', 'SalesAndPurchase', 'CLASS', classes=(SalesAndPurchase,), choice=((0, 1),), min_occurs=1),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
@@ -10312,7 +10312,7 @@ SalesOrPurchaseMod.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('price', 'Price', 'PRICE', choice=((0, 0),), min_occurs=1),
         F('price_percent', 'PricePercent', 'PERCENT', choice=((0, 1),), min_occurs=1),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 159),)),
         F('apply_account_ref_to_existing_txns', 'ApplyAccountRefToExistingTxns', 'BOOL', version='7.0'),
     ),
 )
@@ -10322,14 +10322,14 @@ SalesAndPurchaseMod.__qbxml__ = C(
     fields=(
         F('sales_desc', 'SalesDesc', 'STR', max_length=4095),
         F('sales_price', 'SalesPrice', 'PRICE'),
-        F('income_account_ref', 'IncomeAccountRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('income_account_ref', 'IncomeAccountRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 159),)),
         F('apply_income_account_ref_to_existing_txns', 'ApplyIncomeAccountRefToExistingTxns', 'BOOL', version='7.0'),
         F('purchase_desc', 'PurchaseDesc', 'STR', max_length=4095),
         F('purchase_cost', 'PurchaseCost', 'PRICE'),
-        F('purchase_tax_code_ref', 'PurchaseTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
-        F('expense_account_ref', 'ExpenseAccountRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('purchase_tax_code_ref', 'PurchaseTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
+        F('expense_account_ref', 'ExpenseAccountRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 159),)),
         F('apply_expense_account_ref_to_existing_txns', 'ApplyExpenseAccountRefToExistingTxns', 'BOOL', version='7.0'),
-        F('pref_vendor_ref', 'PrefVendorRef', 'CLASS', classes=(Ref,)),
+        F('pref_vendor_ref', 'PrefVendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
     ),
 )
 ItemServiceMod.__qbxml__ = C(
@@ -10341,12 +10341,12 @@ ItemServiceMod.__qbxml__ = C(
         F('name', 'Name', 'STR', max_length=31),
         F('bar_code', 'BarCode', 'CLASS', classes=(BarCode,), version='12.0'),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,)),
-        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('force_uom_change', 'ForceUOMChange', 'BOOL', version='7.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('sales_or_purchase_mod', 'SalesOrPurchaseMod', 'CLASS', classes=(SalesOrPurchaseMod,), choice=((0, 0),), min_occurs=1),
         F('sales_and_purchase_mod', 'SalesAndPurchaseMod', 'CLASS', classes=(SalesAndPurchaseMod,), choice=((0, 1),), min_occurs=1),
     ),
@@ -10368,7 +10368,7 @@ AccountQueryRq.__qbxml__ = C(
     fields=(
         F('list_id', 'ListID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('full_name', 'FullName', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 2),), min_value=1),
         F('active_status', 'ActiveStatus', 'ENUM', enum=ActiveStatus, choice=((0, 2),)),
         F('from_modified_date', 'FromModifiedDate', 'DATETIME', choice=((0, 2),)),
         F('to_modified_date', 'ToModifiedDate', 'DATETIME', choice=((0, 2),)),
@@ -10446,7 +10446,7 @@ BillQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -10480,15 +10480,15 @@ ExpenseLineAdd.__qbxml__ = C(
     ExpenseLineAdd,
     'ExpenseLineAdd',
     fields=(
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus, version='2.0'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='13.0'),
     ),
     attributes=(
@@ -10508,8 +10508,8 @@ ItemLineAdd.__qbxml__ = C(
     'ItemLineAdd',
     fields=(
         F('item_ref', 'ItemRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('serial_number', 'SerialNumber', 'STR', max_length=4095, choice=((0, 0),)),
         F('lot_number', 'LotNumber', 'STR', max_length=40, choice=((0, 1),)),
         F('desc', 'Desc', 'STR', max_length=4095),
@@ -10519,12 +10519,12 @@ ItemLineAdd.__qbxml__ = C(
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus, version='2.0'),
-        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('link_to_txn', 'LinkToTxn', 'CLASS', classes=(LinkToTxn,), version='4.0'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='13.0'),
     ),
 )
@@ -10532,12 +10532,12 @@ ItemGroupLineAdd.__qbxml__ = C(
     ItemGroupLineAdd,
     'ItemGroupLineAdd',
     fields=(
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR'),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='13.0'),
     ),
 )
@@ -10545,16 +10545,16 @@ BillAdd.__qbxml__ = C(
     BillAdd,
     'BillAdd',
     fields=(
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), required=True),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 41),)),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,), version='13.0'),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('due_date', 'DueDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=20),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('link_to_txn_id', 'LinkToTxnID', 'ID', is_list=True, version='4.0'),
@@ -10581,15 +10581,15 @@ ExpenseLineMod.__qbxml__ = C(
     'ExpenseLineMod',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
     ),
 )
 ItemLineMod.__qbxml__ = C(
@@ -10598,23 +10598,23 @@ ItemLineMod.__qbxml__ = C(
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
         F('item_ref', 'ItemRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('serial_number', 'SerialNumber', 'STR', max_length=4095, choice=((0, 0),)),
         F('lot_number', 'LotNumber', 'STR', max_length=40, choice=((0, 1),)),
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('cost', 'Cost', 'PRICE'),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus),
-        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,)),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
     ),
 )
 ItemGroupLineMod.__qbxml__ = C(
@@ -10622,10 +10622,10 @@ ItemGroupLineMod.__qbxml__ = C(
     'ItemGroupLineMod',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,)),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('item_line_mod', 'ItemLineMod', 'CLASS', classes=(ItemLineMod,), is_list=True),
     ),
 )
@@ -10635,16 +10635,16 @@ BillMod.__qbxml__ = C(
     fields=(
         F('txn_id', 'TxnID', 'ID', required=True),
         F('edit_sequence', 'EditSequence', 'STR', required=True, max_length=16),
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,), version='13.0'),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,)),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('due_date', 'DueDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=20),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('clear_expense_lines', 'ClearExpenseLines', 'BOOL'),
         F('expense_line_mod', 'ExpenseLineMod', 'CLASS', classes=(ExpenseLineMod,), is_list=True),
@@ -10670,7 +10670,7 @@ PurchaseOrderQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -10700,14 +10700,14 @@ PurchaseOrderLineAdd.__qbxml__ = C(
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
         F('rate', 'Rate', 'PRICE'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
         F('service_date', 'ServiceDate', 'DATE'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
-        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
+        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('other1', 'Other1', 'STR', max_length=29, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='5.0'),
@@ -10720,12 +10720,12 @@ PurchaseOrderLineGroupAdd.__qbxml__ = C(
     PurchaseOrderLineGroupAdd,
     'PurchaseOrderLineGroupAdd',
     fields=(
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR'),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
         F('service_date', 'ServiceDate', 'DATE'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='5.0'),
     ),
 )
@@ -10733,26 +10733,26 @@ PurchaseOrderAdd.__qbxml__ = C(
     PurchaseOrderAdd,
     'PurchaseOrderAdd',
     fields=(
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', choice=((0, 0),)),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', choice=((0, 0),), limits=(('full_name', 31),)),
         F('ship_to_entity_ref', 'ShipToEntityRef', 'CLASS', classes=(Ref,), choice=((0, 1),)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,)),
         F('ship_address', 'ShipAddress', 'CLASS', classes=(Address,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
         F('expected_date', 'ExpectedDate', 'DATE'),
-        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,)),
+        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,), limits=(('full_name', 15),)),
         F('fob', 'FOB', 'STR', max_length=13),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('vendor_msg', 'VendorMsg', 'STR', max_length=99),
         F('is_to_be_printed', 'IsToBePrinted', 'BOOL'),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('other1', 'Other1', 'STR', max_length=25, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
@@ -10784,17 +10784,17 @@ PurchaseOrderLineMod.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('rate', 'Rate', 'PRICE'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
         F('service_date', 'ServiceDate', 'DATE'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('is_manually_closed', 'IsManuallyClosed', 'BOOL'),
-        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,)),
+        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('other1', 'Other1', 'STR', max_length=29, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
     ),
@@ -10804,10 +10804,10 @@ PurchaseOrderLineGroupMod.__qbxml__ = C(
     'PurchaseOrderLineGroupMod',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,)),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('purchase_order_line_mod', 'PurchaseOrderLineMod', 'CLASS', classes=(PurchaseOrderLineMod,), is_list=True),
     ),
 )
@@ -10817,19 +10817,19 @@ PurchaseOrderMod.__qbxml__ = C(
     fields=(
         F('txn_id', 'TxnID', 'ID', required=True),
         F('edit_sequence', 'EditSequence', 'STR', required=True, max_length=16),
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', choice=((0, 0),)),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', choice=((0, 0),), limits=(('full_name', 31),)),
         F('ship_to_entity_ref', 'ShipToEntityRef', 'CLASS', classes=(Ref,), choice=((0, 1),)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,)),
         F('ship_address', 'ShipAddress', 'CLASS', classes=(Address,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
         F('expected_date', 'ExpectedDate', 'DATE'),
-        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,)),
+        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,), limits=(('full_name', 15),)),
         F('fob', 'FOB', 'STR', max_length=13),
         F('is_manually_closed', 'IsManuallyClosed', 'BOOL'),
         F('memo', 'Memo', 'STR', max_length=4095),
@@ -10837,7 +10837,7 @@ PurchaseOrderMod.__qbxml__ = C(
         F('is_to_be_printed', 'IsToBePrinted', 'BOOL'),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('other1', 'Other1', 'STR', max_length=25, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
@@ -10862,7 +10862,7 @@ EstimateQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -10892,17 +10892,17 @@ EstimateLineAdd.__qbxml__ = C(
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
         F('rate', 'Rate', 'PRICE', choice=((0, 0),), min_occurs=1),
         F('rate_percent', 'RatePercent', 'PERCENT', choice=((0, 1),), min_occurs=1),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('option_for_price_rule_conflict', 'OptionForPriceRuleConflict', 'ENUM', enum=OptionForPriceRuleConflict, version='13.0'),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('markup_rate', 'MarkupRate', 'PRICE', choice=((1, 0),), min_occurs=1),
         F('markup_rate_percent', 'MarkupRatePercent', 'PERCENT', choice=((1, 1),), min_occurs=1),
-        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='7.0', choice=((1, 2),), min_occurs=1),
-        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='7.0', choice=((1, 2),), min_occurs=1, limits=(('full_name', 31),)),
+        F('override_item_account_ref', 'OverrideItemAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('other1', 'Other1', 'STR', max_length=29, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='5.0'),
@@ -10912,12 +10912,12 @@ EstimateLineGroupAdd.__qbxml__ = C(
     EstimateLineGroupAdd,
     'EstimateLineGroupAdd',
     fields=(
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR'),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='5.0'),
     ),
 )
@@ -10926,24 +10926,24 @@ EstimateAdd.__qbxml__ = C(
     'EstimateAdd',
     fields=(
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,), required=True),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('bill_address', 'BillAddress', 'CLASS', classes=(Address,)),
         F('ship_address', 'ShipAddress', 'CLASS', classes=(Address,), version='7.0'),
         F('is_active', 'IsActive', 'BOOL', version='3.0'),
         F('po_number', 'PONumber', 'STR', max_length=25),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), limits=(('full_name', 5),)),
         F('fob', 'FOB', 'STR', max_length=13),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('memo', 'Memo', 'STR', max_length=4095),
-        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,)),
+        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,), limits=(('full_name', 101),)),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('other', 'Other', 'STR', max_length=29, version='6.0'),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
@@ -10973,19 +10973,19 @@ EstimateLineMod.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('rate', 'Rate', 'PRICE', choice=((0, 0),), min_occurs=1),
         F('rate_percent', 'RatePercent', 'PERCENT', choice=((0, 1),), min_occurs=1),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('option_for_price_rule_conflict', 'OptionForPriceRuleConflict', 'ENUM', enum=OptionForPriceRuleConflict, version='13.0'),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('markup_rate', 'MarkupRate', 'PRICE', choice=((1, 0),), min_occurs=1),
         F('markup_rate_percent', 'MarkupRatePercent', 'PERCENT', choice=((1, 1),), min_occurs=1),
-        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='7.0', choice=((1, 2),), min_occurs=1),
+        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='7.0', choice=((1, 2),), min_occurs=1, limits=(('full_name', 31),)),
         F('other1', 'Other1', 'STR', max_length=29, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
     ),
@@ -10995,10 +10995,10 @@ EstimateLineGroupMod.__qbxml__ = C(
     'EstimateLineGroupMod',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,)),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('estimate_line_mod', 'EstimateLineMod', 'CLASS', classes=(EstimateLineMod,), is_list=True),
     ),
 )
@@ -11009,8 +11009,8 @@ EstimateMod.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', required=True),
         F('edit_sequence', 'EditSequence', 'STR', required=True, max_length=16),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('bill_address', 'BillAddress', 'CLASS', classes=(Address,)),
@@ -11018,16 +11018,16 @@ EstimateMod.__qbxml__ = C(
         F('is_active', 'IsActive', 'BOOL'),
         F('create_change_order', 'CreateChangeOrder', 'BOOL'),
         F('po_number', 'PONumber', 'STR', max_length=25),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), limits=(('full_name', 5),)),
         F('fob', 'FOB', 'STR', max_length=13),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('memo', 'Memo', 'STR', max_length=4095),
-        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,)),
+        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,), limits=(('full_name', 101),)),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('other', 'Other', 'STR', max_length=29, version='6.0'),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('estimate_line_mod_or_estimate_line_group_mod', ('EstimateLineMod', 'EstimateLineGroupMod'), 'UNION', classes=(EstimateLineMod, EstimateLineGroupMod,), is_list=True),
@@ -11051,7 +11051,7 @@ BillPaymentCheckQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -11097,8 +11097,8 @@ AppliedToTxnAdd.__qbxml__ = C(
         F('txn_line_detail', 'TxnLineDetail', 'CLASS', classes=(TxnLineDetail,), is_list=True),
         F('set_credit', 'SetCredit', 'CLASS', classes=(SetCredit,), is_list=True),
         F('discount_amount', 'DiscountAmount', 'AMT'),
-        F('discount_account_ref', 'DiscountAccountRef', 'CLASS', classes=(Ref,)),
-        F('discount_class_ref', 'DiscountClassRef', 'CLASS', classes=(Ref,), version='11.0'),
+        F('discount_account_ref', 'DiscountAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('discount_class_ref', 'DiscountClassRef', 'CLASS', classes=(Ref,), version='11.0', limits=(('full_name', 159),)),
     ),
 )
 BillPaymentCheckAdd.__qbxml__ = C(
@@ -11106,9 +11106,9 @@ BillPaymentCheckAdd.__qbxml__ = C(
     'BillPaymentCheckAdd',
     fields=(
         F('payee_entity_ref', 'PayeeEntityRef', 'CLASS', classes=(Ref,), required=True),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,)),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
-        F('bank_account_ref', 'BankAccountRef', 'CLASS', classes=(Ref,), required=True),
+        F('bank_account_ref', 'BankAccountRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 159),)),
         F('is_to_be_printed', 'IsToBePrinted', 'BOOL', choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', max_length=11, choice=((0, 1),), min_occurs=1),
         F('memo', 'Memo', 'STR', max_length=4095, version='3.0'),
@@ -11139,7 +11139,7 @@ CheckQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -11166,7 +11166,7 @@ CreditCardChargeQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -11192,7 +11192,7 @@ VendorCreditQueryRq.__qbxml__ = C(
         F('txn_id', 'TxnID', 'ID', is_list=True, choice=((0, 0),), min_occurs=1),
         F('ref_number', 'RefNumber', 'STR', is_list=True, choice=((0, 1),), min_occurs=1),
         F('ref_number_case_sensitive', 'RefNumberCaseSensitive', 'STR', is_list=True, version='4.0', choice=((0, 2),), min_occurs=1),
-        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),)),
+        F('max_returned', 'MaxReturned', 'INT', choice=((0, 3),), min_value=1),
         F('modified_date_range_filter', 'ModifiedDateRangeFilter', 'CLASS', classes=(ModifiedDateRangeFilter,), choice=((0, 3), (1, 0)), min_occurs=1),
         F('txn_date_range_filter', 'TxnDateRangeFilter', 'CLASS', classes=(TxnDateRangeFilter,), choice=((0, 3), (1, 1)), min_occurs=1),
         F('entity_filter', 'EntityFilter', 'CLASS', classes=(EntityFilter,), choice=((0, 3),)),
@@ -11548,7 +11548,7 @@ FinanceChargePreferences.__qbxml__ = C(
         F('annual_interest_rate', 'AnnualInterestRate', 'PERCENT'),
         F('min_finance_charge', 'MinFinanceCharge', 'AMT'),
         F('grace_period', 'GracePeriod', 'INT', required=True),
-        F('finance_charge_account_ref', 'FinanceChargeAccountRef', 'CLASS', classes=(Ref,)),
+        F('finance_charge_account_ref', 'FinanceChargeAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('is_assessing_for_overdue_charges', 'IsAssessingForOverdueCharges', 'BOOL', required=True),
         F('calculate_charges_from', 'CalculateChargesFrom', 'ENUM', required=True, enum=CalculateChargesFrom),
         F('is_marked_to_be_printed', 'IsMarkedToBePrinted', 'BOOL', required=True),
@@ -11568,7 +11568,7 @@ MultiCurrencyPreferences.__qbxml__ = C(
     'MultiCurrencyPreferences',
     fields=(
         F('is_multi_currency_on', 'IsMultiCurrencyOn', 'BOOL'),
-        F('home_currency_ref', 'HomeCurrencyRef', 'CLASS', classes=(Ref,)),
+        F('home_currency_ref', 'HomeCurrencyRef', 'CLASS', classes=(Ref,), limits=(('full_name', 64),)),
     ),
 )
 MultiLocationInventoryPreferences.__qbxml__ = C(
@@ -11586,7 +11586,7 @@ PurchasesAndVendorsPreferences.__qbxml__ = C(
         F('is_using_inventory', 'IsUsingInventory', 'BOOL', required=True),
         F('days_bills_are_due', 'DaysBillsAreDue', 'INT', required=True),
         F('is_automatically_using_discounts', 'IsAutomaticallyUsingDiscounts', 'BOOL', required=True),
-        F('default_discount_account_ref', 'DefaultDiscountAccountRef', 'CLASS', classes=(Ref,)),
+        F('default_discount_account_ref', 'DefaultDiscountAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
     ),
 )
 ReportsPreferences.__qbxml__ = C(
@@ -11609,7 +11609,7 @@ SalesAndCustomersPreferences.__qbxml__ = C(
     SalesAndCustomersPreferences,
     'SalesAndCustomersPreferences',
     fields=(
-        F('default_ship_method_ref', 'DefaultShipMethodRef', 'CLASS', classes=(Ref,)),
+        F('default_ship_method_ref', 'DefaultShipMethodRef', 'CLASS', classes=(Ref,), limits=(('full_name', 15),)),
         F('default_fob', 'DefaultFOB', 'STR', max_length=13),
         F('default_markup', 'DefaultMarkup', 'PERCENT'),
         F('is_tracking_reimbursed_expenses_as_income', 'IsTrackingReimbursedExpensesAsIncome', 'BOOL', required=True),
@@ -11621,10 +11621,10 @@ SalesTaxPreferences.__qbxml__ = C(
     SalesTaxPreferences,
     'SalesTaxPreferences',
     fields=(
-        F('default_item_sales_tax_ref', 'DefaultItemSalesTaxRef', 'CLASS', classes=(Ref,), required=True),
+        F('default_item_sales_tax_ref', 'DefaultItemSalesTaxRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('pay_sales_tax', 'PaySalesTax', 'ENUM', required=True, enum=PaySalesTax),
-        F('default_taxable_sales_tax_code_ref', 'DefaultTaxableSalesTaxCodeRef', 'CLASS', classes=(Ref,), required=True),
-        F('default_non_taxable_sales_tax_code_ref', 'DefaultNonTaxableSalesTaxCodeRef', 'CLASS', classes=(Ref,), required=True),
+        F('default_taxable_sales_tax_code_ref', 'DefaultTaxableSalesTaxCodeRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 3),)),
+        F('default_non_taxable_sales_tax_code_ref', 'DefaultNonTaxableSalesTaxCodeRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 3),)),
         F('is_using_vendor_tax_code', 'IsUsingVendorTaxCode', 'BOOL'),
         F('is_using_customer_tax_code', 'IsUsingCustomerTaxCode', 'BOOL'),
         F('is_using_amounts_include_tax', 'IsUsingAmountsIncludeTax', 'BOOL'),
@@ -11729,7 +11729,7 @@ VendorRet.__qbxml__ = C(
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('name', 'Name', 'STR', max_length=41),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('is_tax_agency', 'IsTaxAgency', 'BOOL', version='6.0'),
         F('company_name', 'CompanyName', 'STR', max_length=41),
         F('salutation', 'Salutation', 'STR', max_length=15),
@@ -11756,27 +11756,27 @@ VendorRet.__qbxml__ = C(
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('notes', 'Notes', 'STR', max_length=4095),
         F('additional_notes_ret', 'AdditionalNotesRet', 'CLASS', classes=(AdditionalNotesRet,), is_list=True, version='12.0'),
-        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('vendor_type_ref', 'VendorTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('credit_limit', 'CreditLimit', 'AMT'),
         F('vendor_tax_ident', 'VendorTaxIdent', 'STR', max_length=15),
         F('is_vendor_eligible_for_1099', 'IsVendorEligibleFor1099', 'BOOL'),
         F('balance', 'Balance', 'AMT'),
-        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('billing_rate_ref', 'BillingRateRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 31),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 3),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='8.0'),
         F('is_sales_tax_agency', 'IsSalesTaxAgency', 'BOOL', version='8.0'),
         F('sales_tax_return_ref', 'SalesTaxReturnRef', 'CLASS', classes=(Ref,), version='8.0'),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
         F('reporting_period', 'ReportingPeriod', 'ENUM', enum=ReportingPeriod, version='8.0'),
         F('is_tax_tracked_on_purchases', 'IsTaxTrackedOnPurchases', 'BOOL', version='8.0'),
-        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_purchases_account_ref', 'TaxOnPurchasesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_tracked_on_sales', 'IsTaxTrackedOnSales', 'BOOL', version='8.0'),
-        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('tax_on_sales_account_ref', 'TaxOnSalesAccountRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 159),)),
         F('is_tax_on_tax', 'IsTaxOnTax', 'BOOL', version='8.0'),
-        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('prefill_account_ref', 'PrefillAccountRef', 'CLASS', classes=(Ref,), is_list=True, version='8.0', limits=(('full_name', 159),)),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('data_ext_ret', 'DataExtRet', 'CLASS', classes=(DataExtRet,), is_list=True, version='2.0'),
     ),
 )
@@ -11847,7 +11847,7 @@ CustomerRet.__qbxml__ = C(
         F('name', 'Name', 'STR', max_length=41),
         F('full_name', 'FullName', 'STR', max_length=209),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,)),
         F('sublevel', 'Sublevel', 'INT'),
         F('company_name', 'CompanyName', 'STR', max_length=41),
@@ -11874,34 +11874,34 @@ CustomerRet.__qbxml__ = C(
         F('alt_contact', 'AltContact', 'STR', max_length=41),
         F('additional_contact_ref', 'AdditionalContactRef', 'CLASS', classes=(AdditionalContactRef,), is_list=True, version='12.0'),
         F('contacts_ret', 'ContactsRet', 'CLASS', classes=(ContactsRet,), is_list=True, version='12.0'),
-        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,)),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,)),
+        F('customer_type_ref', 'CustomerTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), limits=(('full_name', 5),)),
         F('balance', 'Balance', 'AMT'),
         F('total_balance', 'TotalBalance', 'AMT'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('sales_tax_country', 'SalesTaxCountry', 'ENUM', enum=SalesTaxCountry, version='6.0'),
         F('resale_number', 'ResaleNumber', 'STR', max_length=15),
         F('account_number', 'AccountNumber', 'STR', max_length=99),
         F('credit_limit', 'CreditLimit', 'AMT'),
-        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('preferred_payment_method_ref', 'PreferredPaymentMethodRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('credit_card_info', 'CreditCardInfo', 'CLASS', classes=(CreditCardInfo,), version='3.0'),
         F('job_status', 'JobStatus', 'ENUM', enum=JobStatus),
         F('job_start_date', 'JobStartDate', 'DATE'),
         F('job_projected_end_date', 'JobProjectedEndDate', 'DATE'),
         F('job_end_date', 'JobEndDate', 'DATE'),
         F('job_desc', 'JobDesc', 'STR', max_length=99),
-        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,)),
+        F('job_type_ref', 'JobTypeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('notes', 'Notes', 'STR', max_length=4095),
         F('additional_notes_ret', 'AdditionalNotesRet', 'CLASS', classes=(AdditionalNotesRet,), is_list=True, version='12.0'),
         F('is_statement_with_parent', 'IsStatementWithParent', 'BOOL'),
         F('delivery_method', 'DeliveryMethod', 'ENUM', enum=DeliveryMethod),
         F('preferred_delivery_method', 'PreferredDeliveryMethod', 'ENUM', enum=PreferredDeliveryMethod, version='12.0'),
-        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0'),
+        F('price_level_ref', 'PriceLevelRef', 'CLASS', classes=(Ref,), version='4.0', limits=(('full_name', 31),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
         F('tax_registration_number', 'TaxRegistrationNumber', 'STR', max_length=30, version='8.0'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('data_ext_ret', 'DataExtRet', 'CLASS', classes=(DataExtRet,), is_list=True, version='2.0'),
     ),
 )
@@ -11961,12 +11961,12 @@ ItemServiceRet.__qbxml__ = C(
         F('full_name', 'FullName', 'STR', max_length=159),
         F('bar_code_value', 'BarCodeValue', 'STR', max_length=50, version='12.0'),
         F('is_active', 'IsActive', 'BOOL'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 159),)),
         F('parent_ref', 'ParentRef', 'CLASS', classes=(Ref,)),
         F('sublevel', 'Sublevel', 'INT'),
-        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('unit_of_measure_set_ref', 'UnitOfMeasureSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('sales_or_purchase', 'SalesOrPurchase', 'CLASS', classes=(SalesOrPurchase,), choice=((0, 0),), min_occurs=1),
         F('sales_and_purchase', 'SalesAndPurchase', 'CLASS', classes=(SalesAndPurchase,), choice=((0, 1),), min_occurs=1),
         F('external_guid', 'ExternalGUID', 'GUID', version='8.0'),
@@ -12048,10 +12048,10 @@ AccountRet.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=200),
         F('balance', 'Balance', 'AMT'),
         F('total_balance', 'TotalBalance', 'AMT'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('tax_line_info_ret', 'TaxLineInfoRet', 'CLASS', classes=(TaxLineInfoRet,), version='2.1'),
         F('cash_flow_classification', 'CashFlowClassification', 'ENUM', enum=CashFlowClassification, version='2.1'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('data_ext_ret', 'DataExtRet', 'CLASS', classes=(DataExtRet,), is_list=True, version='2.0'),
     ),
 )
@@ -12087,15 +12087,15 @@ ExpenseLineRet.__qbxml__ = C(
     'ExpenseLineRet',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus, version='2.0'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
         F('data_ext_ret', 'DataExtRet', 'CLASS', classes=(DataExtRet,), is_list=True, version='13.0'),
     ),
 )
@@ -12105,22 +12105,22 @@ ItemLineRet.__qbxml__ = C(
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True),
         F('item_ref', 'ItemRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('serial_number', 'SerialNumber', 'STR', max_length=4095, choice=((0, 0),)),
         F('lot_number', 'LotNumber', 'STR', max_length=40, choice=((0, 1),)),
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('cost', 'Cost', 'PRICE'),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('billable_status', 'BillableStatus', 'ENUM', enum=BillableStatus, version='2.0'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0'),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), version='13.0', limits=(('full_name', 5),)),
         F('data_ext_ret', 'DataExtRet', 'CLASS', classes=(DataExtRet,), is_list=True, version='13.0'),
     ),
 )
@@ -12129,11 +12129,11 @@ ItemGroupLineRet.__qbxml__ = C(
     'ItemGroupLineRet',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True, version='3.0'),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('total_amount', 'TotalAmount', 'AMT', required=True),
         F('item_line_ret', 'ItemLineRet', 'CLASS', classes=(ItemLineRet,), is_list=True),
         F('data_ext', 'DataExt', 'CLASS', classes=(DataExt,), is_list=True, version='13.0'),
@@ -12148,20 +12148,20 @@ BillRet.__qbxml__ = C(
         F('time_modified', 'TimeModified', 'DATETIME'),
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,), version='13.0'),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('due_date', 'DueDate', 'DATE'),
         F('amount_due', 'AmountDue', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('amount_due_in_home_currency', 'AmountDueInHomeCurrency', 'AMT', version='8.0'),
         F('ref_number', 'RefNumber', 'STR', max_length=20),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('is_paid', 'IsPaid', 'BOOL', version='2.0'),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('linked_txn', 'LinkedTxn', 'CLASS', classes=(LinkedTxn,), is_list=True, version='2.0'),
@@ -12225,15 +12225,15 @@ PurchaseOrderLineRet.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('rate', 'Rate', 'PRICE'),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
         F('service_date', 'ServiceDate', 'DATE'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('received_quantity', 'ReceivedQuantity', 'QUAN', version='1.1'),
         F('unbilled_quantity', 'UnbilledQuantity', 'QUAN', version='11.0'),
         F('is_billed', 'IsBilled', 'BOOL', version='11.0'),
@@ -12248,11 +12248,11 @@ PurchaseOrderLineGroupRet.__qbxml__ = C(
     'PurchaseOrderLineGroupRet',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True, version='2.1'),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('is_print_items_in_group', 'IsPrintItemsInGroup', 'BOOL', required=True),
         F('total_amount', 'TotalAmount', 'AMT', required=True),
         F('service_date', 'ServiceDate', 'DATE'),
@@ -12269,24 +12269,24 @@ PurchaseOrderRet.__qbxml__ = C(
         F('time_modified', 'TimeModified', 'DATETIME'),
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
         F('ship_to_entity_ref', 'ShipToEntityRef', 'CLASS', classes=(Ref,)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('vendor_address', 'VendorAddress', 'CLASS', classes=(Address,)),
         F('vendor_address_block', 'VendorAddressBlock', 'CLASS', classes=(AddressBlock,), version='6.0'),
         F('ship_address', 'ShipAddress', 'CLASS', classes=(Address,)),
         F('ship_address_block', 'ShipAddressBlock', 'CLASS', classes=(AddressBlock,), version='6.0'),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
         F('expected_date', 'ExpectedDate', 'DATE'),
-        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,)),
+        F('ship_method_ref', 'ShipMethodRef', 'CLASS', classes=(Ref,), limits=(('full_name', 15),)),
         F('fob', 'FOB', 'STR', max_length=13),
         F('total_amount', 'TotalAmount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('total_amount_in_home_currency', 'TotalAmountInHomeCurrency', 'AMT', version='8.0'),
         F('is_manually_closed', 'IsManuallyClosed', 'BOOL', version='2.1'),
@@ -12296,7 +12296,7 @@ PurchaseOrderRet.__qbxml__ = C(
         F('is_to_be_printed', 'IsToBePrinted', 'BOOL'),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('other1', 'Other1', 'STR', max_length=25, version='6.0'),
         F('other2', 'Other2', 'STR', max_length=29, version='6.0'),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
@@ -12358,15 +12358,15 @@ EstimateLineRet.__qbxml__ = C(
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('rate', 'Rate', 'PRICE', choice=((0, 0),), min_occurs=1),
         F('rate_percent', 'RatePercent', 'PERCENT', choice=((0, 1),), min_occurs=1),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
         F('tax_amount', 'TaxAmount', 'AMT', version='6.1'),
-        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0'),
-        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('inventory_site_ref', 'InventorySiteRef', 'CLASS', classes=(Ref,), version='10.0', limits=(('full_name', 31),)),
+        F('inventory_site_location_ref', 'InventorySiteLocationRef', 'CLASS', classes=(Ref,), version='12.0', limits=(('full_name', 31),)),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('markup_rate', 'MarkupRate', 'PRICE', choice=((1, 0),), min_occurs=1),
         F('markup_rate_percent', 'MarkupRatePercent', 'PERCENT', choice=((1, 1),), min_occurs=1),
         F('other1', 'Other1', 'STR', max_length=29, version='6.0'),
@@ -12379,11 +12379,11 @@ EstimateLineGroupRet.__qbxml__ = C(
     'EstimateLineGroupRet',
     fields=(
         F('txn_line_id', 'TxnLineID', 'ID', required=True, version='3.0'),
-        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True),
+        F('item_group_ref', 'ItemGroupRef', 'CLASS', classes=(Ref,), required=True, limits=(('full_name', 31),)),
         F('desc', 'Desc', 'STR', max_length=4095),
         F('quantity', 'Quantity', 'QUAN'),
         F('unit_of_measure', 'UnitOfMeasure', 'STR', max_length=31, version='7.0'),
-        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0'),
+        F('override_uom_set_ref', 'OverrideUOMSetRef', 'CLASS', classes=(Ref,), version='7.0', limits=(('full_name', 31),)),
         F('is_print_items_in_group', 'IsPrintItemsInGroup', 'BOOL', required=True),
         F('total_amount', 'TotalAmount', 'AMT', required=True),
         F('estimate_line_ret', 'EstimateLineRet', 'CLASS', classes=(EstimateLineRet,), is_list=True),
@@ -12400,8 +12400,8 @@ EstimateRet.__qbxml__ = C(
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
         F('customer_ref', 'CustomerRef', 'CLASS', classes=(Ref,)),
-        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,)),
-        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0'),
+        F('class_ref', 'ClassRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('template_ref', 'TemplateRef', 'CLASS', classes=(Ref,), version='3.0', limits=(('full_name', 31),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('bill_address', 'BillAddress', 'CLASS', classes=(Address,)),
@@ -12410,23 +12410,23 @@ EstimateRet.__qbxml__ = C(
         F('ship_address_block', 'ShipAddressBlock', 'CLASS', classes=(AddressBlock,), version='7.0'),
         F('is_active', 'IsActive', 'BOOL', version='3.0'),
         F('po_number', 'PONumber', 'STR', max_length=25),
-        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,)),
+        F('terms_ref', 'TermsRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('due_date', 'DueDate', 'DATE'),
-        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,)),
+        F('sales_rep_ref', 'SalesRepRef', 'CLASS', classes=(Ref,), limits=(('full_name', 5),)),
         F('fob', 'FOB', 'STR', max_length=13),
         F('subtotal', 'Subtotal', 'AMT'),
-        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,)),
+        F('item_sales_tax_ref', 'ItemSalesTaxRef', 'CLASS', classes=(Ref,), limits=(('full_name', 31),)),
         F('sales_tax_percentage', 'SalesTaxPercentage', 'PERCENT'),
         F('sales_tax_total', 'SalesTaxTotal', 'AMT'),
         F('total_amount', 'TotalAmount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('total_amount_in_home_currency', 'TotalAmountInHomeCurrency', 'AMT', version='8.0'),
         F('memo', 'Memo', 'STR', max_length=4095),
-        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,)),
+        F('customer_msg_ref', 'CustomerMsgRef', 'CLASS', classes=(Ref,), limits=(('full_name', 101),)),
         F('is_to_be_emailed', 'IsToBeEmailed', 'BOOL', version='6.0'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,)),
+        F('customer_sales_tax_code_ref', 'CustomerSalesTaxCodeRef', 'CLASS', classes=(Ref,), limits=(('full_name', 3),)),
         F('other', 'Other', 'STR', max_length=29, version='6.0'),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('linked_txn', 'LinkedTxn', 'CLASS', classes=(LinkedTxn,), is_list=True, version='3.0'),
@@ -12490,8 +12490,8 @@ AppliedToTxnRet.__qbxml__ = C(
         F('amount', 'Amount', 'AMT'),
         F('txn_line_detail', 'TxnLineDetail', 'CLASS', classes=(TxnLineDetail,), is_list=True),
         F('discount_amount', 'DiscountAmount', 'AMT'),
-        F('discount_account_ref', 'DiscountAccountRef', 'CLASS', classes=(Ref,)),
-        F('discount_class_ref', 'DiscountClassRef', 'CLASS', classes=(Ref,), version='11.0'),
+        F('discount_account_ref', 'DiscountAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
+        F('discount_class_ref', 'DiscountClassRef', 'CLASS', classes=(Ref,), version='11.0', limits=(('full_name', 159),)),
         F('linked_txn', 'LinkedTxn', 'CLASS', classes=(LinkedTxn,), is_list=True, version='10.0'),
     ),
 )
@@ -12505,11 +12505,11 @@ BillPaymentCheckRet.__qbxml__ = C(
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
         F('payee_entity_ref', 'PayeeEntityRef', 'CLASS', classes=(Ref,)),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,)),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
-        F('bank_account_ref', 'BankAccountRef', 'CLASS', classes=(Ref,)),
+        F('bank_account_ref', 'BankAccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('amount', 'Amount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('amount_in_home_currency', 'AmountInHomeCurrency', 'AMT', version='8.0'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
@@ -12561,12 +12561,12 @@ CheckRet.__qbxml__ = C(
         F('time_modified', 'TimeModified', 'DATETIME'),
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('payee_entity_ref', 'PayeeEntityRef', 'CLASS', classes=(Ref,)),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('txn_date', 'TxnDate', 'DATE'),
         F('amount', 'Amount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('amount_in_home_currency', 'AmountInHomeCurrency', 'AMT', version='8.0'),
         F('memo', 'Memo', 'STR', max_length=4095),
@@ -12574,7 +12574,7 @@ CheckRet.__qbxml__ = C(
         F('address_block', 'AddressBlock', 'CLASS', classes=(AddressBlock,), version='6.0'),
         F('is_to_be_printed', 'IsToBePrinted', 'BOOL'),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('linked_txn', 'LinkedTxn', 'CLASS', classes=(LinkedTxn,), is_list=True, version='7.0'),
         F('expense_line_ret', 'ExpenseLineRet', 'CLASS', classes=(ExpenseLineRet,), is_list=True),
@@ -12607,17 +12607,17 @@ CreditCardChargeRet.__qbxml__ = C(
         F('time_modified', 'TimeModified', 'DATETIME'),
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
-        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,)),
+        F('account_ref', 'AccountRef', 'CLASS', classes=(Ref,), limits=(('full_name', 159),)),
         F('payee_entity_ref', 'PayeeEntityRef', 'CLASS', classes=(Ref,)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('amount', 'Amount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('amount_in_home_currency', 'AmountInHomeCurrency', 'AMT', version='8.0'),
         F('ref_number', 'RefNumber', 'STR', max_length=11),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='6.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='6.0', limits=(('full_name', 3),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('expense_line_ret', 'ExpenseLineRet', 'CLASS', classes=(ExpenseLineRet,), is_list=True),
         F('item_line_ret_or_item_group_line_ret', ('ItemLineRet', 'ItemGroupLineRet'), 'UNION', classes=(ItemLineRet, ItemGroupLineRet,), is_list=True),
@@ -12649,17 +12649,17 @@ VendorCreditRet.__qbxml__ = C(
         F('time_modified', 'TimeModified', 'DATETIME'),
         F('edit_sequence', 'EditSequence', 'STR', max_length=16),
         F('txn_number', 'TxnNumber', 'INT'),
-        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,)),
-        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0'),
+        F('vendor_ref', 'VendorRef', 'CLASS', classes=(Ref,), limits=(('full_name', 41),)),
+        F('ap_account_ref', 'APAccountRef', 'CLASS', classes=(Ref,), version='2.0', limits=(('full_name', 159),)),
         F('txn_date', 'TxnDate', 'DATE'),
         F('credit_amount', 'CreditAmount', 'AMT'),
-        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('currency_ref', 'CurrencyRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 64),)),
         F('exchange_rate', 'ExchangeRate', 'FLOAT', version='8.0'),
         F('credit_amount_in_home_currency', 'CreditAmountInHomeCurrency', 'AMT', version='8.0'),
         F('ref_number', 'RefNumber', 'STR', max_length=20),
         F('memo', 'Memo', 'STR', max_length=4095),
         F('is_tax_included', 'IsTaxIncluded', 'BOOL', version='8.0'),
-        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0'),
+        F('sales_tax_code_ref', 'SalesTaxCodeRef', 'CLASS', classes=(Ref,), version='8.0', limits=(('full_name', 3),)),
         F('external_guid', 'ExternalGUID', 'GUID', version='9.0'),
         F('linked_txn', 'LinkedTxn', 'CLASS', classes=(LinkedTxn,), is_list=True, version='2.0'),
         F('expense_line_ret', 'ExpenseLineRet', 'CLASS', classes=(ExpenseLineRet,), is_list=True),

@@ -170,7 +170,8 @@ def _builder(spec: ClassSpec) -> Builder:
     }
     defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
     defaults.update({f.attr: None for f in spec.fields})
-    list_fields = (*(f.attr for f in spec.fields if f.is_list), "unknown_elements")
+    defaults["unknown_elements"] = ()
+    list_fields = tuple(f.attr for f in spec.fields if f.is_list)
     get = handlers.get
 
     def build(el: etree._Element) -> Any:
@@ -196,7 +197,7 @@ def _builder(spec: ClassSpec) -> Builder:
             h = get(tag)
             if h is None:
                 if isinstance(tag, str):  # comments and PIs are not content
-                    values["unknown_elements"].append(unknown_element(child))
+                    values["unknown_elements"] += (unknown_element(child),)
                 continue
             name, sub_build, is_list, plain = h
             if plain:
@@ -364,7 +365,7 @@ def _events(
                 el.clear(keep_tail=False)
                 parent.remove(el)
             elif tag in _MSGS_TAGS:
-                left = [unknown_element(c) for c in el if isinstance(c.tag, str)]
+                left = tuple(unknown_element(c) for c in el if isinstance(c.tag, str))
                 yield _MSGS, tag, dict(el.attrib), left
                 el.clear(keep_tail=False)
         root = events.root
@@ -412,7 +413,7 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     pending: list[tuple[str, bool, Any]] = []
     container: str | None = None
     msgs_attrib: dict[str, str] = {}
-    unknown: list[UnknownElement] = []
+    unknown: tuple[UnknownElement, ...] = ()
     version: str | None = None
     # Pause the cyclic collector while objects are made (see the module docstring).
     was_enabled = gc.isenabled()

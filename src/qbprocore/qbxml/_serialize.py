@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from lxml import etree
 
 from qbprocore.qbxml._config import Change, DumpConfig, VersionPolicy
@@ -113,7 +114,14 @@ class _Writer:
         )
         return True
 
-    def write(self, parent: etree._Element, obj: QbxmlModel, tag: str, path: str) -> None:
+    def write(
+        self,
+        parent: etree._Element,
+        obj: QbxmlModel,
+        tag: str,
+        path: str,
+        limits: tuple[tuple[str, int], ...] = (),
+    ) -> None:
         el = _SubElement(parent, tag)
         spec: ClassSpec = type(obj).__qbxml__
         values = obj.__dict__
@@ -132,18 +140,26 @@ class _Writer:
             items: Iterable[Any] = value if f.is_list else (value,)
             if f.kind == "CLASS":
                 for item in items:
-                    self.write(el, item, f.tag, field)  # type: ignore[arg-type]
+                    self.write(el, item, f.tag, field, f.limits)  # type: ignore[arg-type]
             elif f.kind == "UNION":
                 tags = _union_tags(f)
                 for item in items:
                     self.write(el, item, tags[type(item)], field)
             else:
+                scalar = _tighter(f, limits) if limits else f
                 for item in items:
                     _SubElement(el, f.tag).text = _format_scalar(  # type: ignore[arg-type]
-                        item, f, field, self.cfg
+                        item, scalar, field, self.cfg
                     )
         for unknown in values["unknown_elements"]:
             _write_unknown(el, unknown)
+
+
+def _tighter(spec: FieldSpec, limits: tuple[tuple[str, int], ...]) -> FieldSpec:
+    for attr, limit in limits:
+        if attr == spec.attr:
+            return attrs.evolve(spec, max_length=limit)
+    return spec
 
 
 def _union_tags(spec: FieldSpec) -> dict[type, str]:
@@ -268,8 +284,4 @@ def dumps(
 
 
 def _evolve(cfg: DumpConfig, **changes: Any) -> DumpConfig:
-    if not changes:
-        return cfg
-    import attrs
-
-    return attrs.evolve(cfg, **changes)
+    return attrs.evolve(cfg, **changes) if changes else cfg
