@@ -329,9 +329,9 @@ def _events(
 
     Records (the class-valued children of a message: ``VendorRet``, ``BillAdd`` …) are built
     and then removed from the tree, and so is each finished message, so the tree never holds
-    more than one record. That keeps memory flat, and it is also faster than walking a whole
-    tree afterwards: each record is turned into objects while its elements are still in the
-    CPU cache.
+    more than one record and memory stays flat however large the document. (For documents
+    that fit in memory, :func:`loads` parses the whole tree first: lxml's one-shot parser is
+    faster than its incremental one.)
     """
     events = etree.iterparse(
         _GuardedReader(stream, cfg.max_bytes),
@@ -408,50 +408,51 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     raw = _to_bytes(data)
     if cfg.max_bytes is not None and len(raw) > cfg.max_bytes:
         raise _limit_error(cfg.max_bytes)
+    _check_no_dtd(raw)
+    try:
+        root = etree.fromstring(raw, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise QbxmlParseError(f"not well-formed XML: {exc}") from None
+    if getattr(root.getroottree().docinfo, "doctype", ""):
+        raise QbxmlSecurityError("refusing a qbXML document with a DOCTYPE")
+    if root.tag != "QBXML":
+        raise QbxmlParseError(f"expected a <QBXML> root element, found <{root.tag}>", path="/")
     plan = _get_plan()
-    messages: list[Any] = []
-    pending: list[tuple[str, bool, Any]] = []
-    container: str | None = None
-    msgs_attrib: dict[str, str] = {}
-    unknown: tuple[UnknownElement, ...] = ()
-    version: str | None = None
     # Pause the cyclic collector while objects are made (see the module docstring).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for event, a, b, c in _events(io.BytesIO(raw), cfg, plan):
-            if event == _RECORD:
-                pending.append((a, b, c))
-            elif event == _MESSAGE:
-                values = c.__dict__
-                for name, is_list, record in pending:
-                    if is_list:
-                        values[name].append(record)
-                    else:
-                        values[name] = record
-                pending.clear()
-                messages.append(c)
-            elif a == "QBXML":
-                version = b
-            else:
-                container, msgs_attrib, unknown = a, b, c
+        for msgs in root:
+            if msgs.tag in _MSGS_TAGS:
+                return _document(msgs, _qbxml_version(root), plan)
     finally:
         if was_enabled:
             gc.enable()
-    if container is None:
-        raise QbxmlParseError(
-            "the document has neither <QBXMLMsgsRq> nor <QBXMLMsgsRs>", path="/QBXML"
-        )
-    if container == "QBXMLMsgsRq":
+    raise QbxmlParseError("the document has neither <QBXMLMsgsRq> nor <QBXMLMsgsRs>", path="/QBXML")
+
+
+def _document(msgs: etree._Element, version: str | None, plan: _Plan) -> QBXMLDocument:
+    messages: list[Any] = []
+    unknown: list[UnknownElement] = []
+    for el in msgs:
+        tag: object = el.tag
+        if not isinstance(tag, str):  # a comment or processing instruction
+            continue
+        build = plan.messages.get(tag)
+        if build is None:
+            unknown.append(unknown_element(el))
+        else:
+            messages.append(build(el))
+    if msgs.tag == "QBXMLMsgsRq":
         return QBXMLDocument(
             kind="request",
             version=version,
-            on_error=msgs_attrib.get("onError"),
+            on_error=msgs.get("onError"),
             requests=messages,
-            unknown_elements=unknown,
+            unknown_elements=tuple(unknown),
         )
     return QBXMLDocument(
-        kind="response", version=version, responses=messages, unknown_elements=unknown
+        kind="response", version=version, responses=messages, unknown_elements=tuple(unknown)
     )
 
 
