@@ -109,32 +109,31 @@ def _scalar_text_converter(kind: str, enum: type[QbxmlEnum] | None) -> Callable[
 
 
 def _to_decimal(text: str) -> Decimal:
+    # Decimal accepts "NaN" and "Infinity"; an amount can't be either.
     value = Decimal(text)
     if not value.is_finite():
         raise ValueError(text)
     return value
 
 
-def _scalar_builder(kind: str, enum: type[QbxmlEnum] | None) -> Builder:
-    if kind in ("STR", "ID", "GUID", "DURATION"):
-        # An empty element is an empty string (it clears the field in QuickBooks).
-        def text(el: etree._Element) -> str:
-            t = el.text
-            return "" if t is None else t
+_READ_TEXT, _READ_CONVERTED, _READ_RECORD = 0, 1, 2
 
-        return text
-    convert = _scalar_text_converter(kind, enum)
 
-    def build(el: etree._Element) -> Any:
-        t = el.text
-        if t is None:
-            return None
+def _fast_converter(kind: str, enum: type[QbxmlEnum] | None) -> Callable[[str], Any]:
+    """The C-level converter for the common case; :func:`_convert_slowly` handles the rest."""
+    if kind == "DATETIME":
+        return datetime.datetime.fromisoformat
+    return _scalar_text_converter(kind, enum)
+
+
+def _convert_slowly(el: etree._Element, kind: str, text: str) -> Any:
+    """Convert what the fast path refused: shortened date-times, or else a clear error."""
+    if kind == "DATETIME":
         try:
-            return convert(t)
-        except (ValueError, KeyError, InvalidOperation):
-            raise _bad_value(el, kind) from None
-
-    return build
+            return _parse_datetime(text)
+        except ValueError:
+            pass
+    raise _bad_value(el, kind)
 
 
 def unknown_element(el: etree._Element) -> UnknownElement:
@@ -147,24 +146,47 @@ def unknown_element(el: etree._Element) -> UnknownElement:
     )
 
 
+def _read_attributes(
+    el: etree._Element,
+    handlers: dict[str, tuple[str, Callable[[str], Any], str]],
+    values: dict[str, Any],
+) -> None:
+    for key, raw in el.attrib.items():
+        handler = handlers.get(str(key))
+        if handler is not None:
+            attr, convert, kind = handler
+            try:
+                values[attr] = convert(str(raw))
+            except (ValueError, KeyError, InvalidOperation):
+                path = el.getroottree().getpath(el)
+                raise QbxmlParseError(
+                    f"{path}/@{key!s}: {raw!r} is not a valid {_KIND_NAMES.get(kind, kind)}",
+                    path=path,
+                ) from None
+
+
 def _builder(spec: ClassSpec) -> Builder:
     cached = spec.cache.get("parse")
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     cls = spec.cls
     # Keyed by element tag; lookups use whatever lxml reports as a tag (comments have a
-    # function there), so the key type is left open. Each entry: field name, builder,
-    # repeats?, plain text? (plain text is read inline: a call per leaf adds up).
-    handlers: dict[Any, tuple[str, Builder, bool, bool]] = {}
+    # function there), so the key type is left open. Each entry: field name, how to read it
+    # (as text, converted, or as a nested record), the converter or builder, repeats?, kind.
+    # Text is read and converted inline: a Python
+    # call per leaf element adds up over a large response.
+    handlers: dict[Any, tuple[str, int, Callable[[Any], Any], bool, str]] = {}
     # Registered before the children are built so that a recursive shape terminates.
     spec.cache["parse"] = lambda el: build(el)  # noqa: PLW0108 - build is defined below
     for f in spec.fields:
         if f.classes:
             for tag, sub in zip(f.tags, f.classes, strict=True):
-                handlers[tag] = (f.attr, _builder(sub.__qbxml__), f.is_list, False)
+                handlers[tag] = (f.attr, _READ_RECORD, _builder(sub.__qbxml__), f.is_list, f.kind)
+        elif f.kind in _PLAIN_TEXT_KINDS:
+            handlers[f.tags[0]] = (f.attr, _READ_TEXT, str, f.is_list, f.kind)
         else:
-            plain = f.kind in _PLAIN_TEXT_KINDS
-            handlers[f.tags[0]] = (f.attr, _scalar_builder(f.kind, f.enum), f.is_list, plain)
+            convert = _fast_converter(f.kind, f.enum)
+            handlers[f.tags[0]] = (f.attr, _READ_CONVERTED, convert, f.is_list, f.kind)
     attr_handlers: dict[str, tuple[str, Callable[[str], Any], str]] = {
         a.name: (a.attr, _scalar_text_converter(a.kind, a.enum), a.kind) for a in spec.attributes
     }
@@ -179,19 +201,7 @@ def _builder(spec: ClassSpec) -> Builder:
         for name in list_fields:
             values[name] = []
         if attr_handlers and el.attrib:
-            for key, raw in el.attrib.items():
-                attr_handler = attr_handlers.get(str(key))
-                if attr_handler is not None:
-                    attr, convert, kind = attr_handler
-                    try:
-                        values[attr] = convert(str(raw))
-                    except (ValueError, KeyError, InvalidOperation):
-                        path = el.getroottree().getpath(el)
-                        raise QbxmlParseError(
-                            f"{path}/@{key!s}: {raw!r} is not a valid"
-                            f" {_KIND_NAMES.get(kind, kind)}",
-                            path=path,
-                        ) from None
+            _read_attributes(el, attr_handlers, values)
         for child in el:
             tag: object = child.tag
             h = get(tag)
@@ -199,13 +209,22 @@ def _builder(spec: ClassSpec) -> Builder:
                 if isinstance(tag, str):  # comments and PIs are not content
                     values["unknown_elements"] += (unknown_element(child),)
                 continue
-            name, sub_build, is_list, plain = h
-            if plain:
+            name, how, convert, is_list, kind = h
+            if how == _READ_TEXT:
                 value = child.text
                 if value is None:
                     value = ""  # an empty element is an empty string (it clears the field)
+            elif how == _READ_CONVERTED:
+                text = child.text
+                if text is None:
+                    value = None  # empty: not set
+                else:
+                    try:
+                        value = convert(text)
+                    except (ValueError, KeyError, InvalidOperation):
+                        value = _convert_slowly(child, kind, text)
             else:
-                value = sub_build(child)
+                value = convert(child)
             if is_list:
                 if value is not None:
                     values[name].append(value)
