@@ -165,19 +165,19 @@ def _read_attributes(
                 ) from None
 
 
-def _builder(spec: ClassSpec) -> Builder:
-    cached = spec.cache.get("parse")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    cls = spec.cls
-    # Keyed by element tag; lookups use whatever lxml reports as a tag (comments have a
-    # function there), so the key type is left open. Each entry: field name, how to read it
-    # (as text, converted, or as a nested record), the converter or builder, repeats?, kind.
-    # Text is read and converted inline: a Python
-    # call per leaf element adds up over a large response.
-    handlers: dict[Any, tuple[str, int, Callable[[Any], Any], bool, str]] = {}
-    # Registered before the children are built so that a recursive shape terminates.
-    spec.cache["parse"] = lambda el: build(el)  # noqa: PLW0108 - build is defined below
+_Handler = tuple[str, int, Callable[[Any], Any], bool, str]
+
+
+def _child_handlers(spec: ClassSpec) -> dict[Any, _Handler]:
+    """How to read each child element of a ``spec`` record, keyed by its tag.
+
+    Each entry: field name, how to read it (as text, converted, or as a nested record), the
+    converter or builder, repeats?, kind. Keys are typed loosely because lookups use whatever
+    lxml reports as a tag (comments and PIs have a function there). Text is read and
+    converted inline by the builder: a Python call per leaf element adds up over a large
+    response.
+    """
+    handlers: dict[Any, _Handler] = {}
     for f in spec.fields:
         if f.classes:
             for tag, sub in zip(f.tags, f.classes, strict=True):
@@ -187,6 +187,17 @@ def _builder(spec: ClassSpec) -> Builder:
         else:
             convert = _fast_converter(f.kind, f.enum)
             handlers[f.tags[0]] = (f.attr, _READ_CONVERTED, convert, f.is_list, f.kind)
+    return handlers
+
+
+def _builder(spec: ClassSpec) -> Builder:
+    cached = spec.cache.get("parse")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    cls = spec.cls
+    # Registered before the children are built so that a recursive shape terminates.
+    spec.cache["parse"] = lambda el: build(el)  # noqa: PLW0108 - build is defined below
+    handlers = _child_handlers(spec)
     attr_handlers: dict[str, tuple[str, Callable[[str], Any], str]] = {
         a.name: (a.attr, _scalar_text_converter(a.kind, a.enum), a.kind) for a in spec.attributes
     }
