@@ -484,3 +484,29 @@ def test_async_refresh_with_a_file_store(
     first, second = asyncio.run(main())
     assert second.refresh_token != first.refresh_token
     assert store.load(f"{fake.environment.name}:{fake.client_id}") == second
+
+
+def test_cancelled_waiter_never_leaves_the_refresh_lock_held(
+    fake: FakeProcore, auth: ProcoreAuth, clock: FakeClock
+) -> None:
+    """A task cancelled while waiting for the (thread) refresh lock must not keep it: a later
+    refresh still gets through (a leaked lock would make it wait forever)."""
+    held = auth._thread_lock
+    held.acquire()  # someone else is refreshing
+
+    async def main() -> Token:
+        async with httpx.AsyncClient(transport=fake.transport()) as http:
+            task = asyncio.create_task(auth.aget_token(http))
+            await asyncio.sleep(0.01)  # let it start waiting in its worker thread
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            held.release()  # the cancelled waiter's worker now gets the lock...
+            # ...and must hand it back, or this second refresh would never finish.
+            try:
+                return await asyncio.wait_for(auth.aget_token(http), timeout=10)
+            except asyncio.TimeoutError:  # an alias of TimeoutError only from Python 3.11
+                held.release()  # unblock the stuck worker thread so the loop can close
+                raise AssertionError("the cancelled waiter leaked the refresh lock") from None
+
+    assert asyncio.run(main()).access_token

@@ -283,3 +283,33 @@ def test_usable_as_asgi_app(fake: FakeProcore) -> None:
 def test_unknown_routes_404(http: httpx.Client, fake: FakeProcore) -> None:
     headers = _headers(http, fake)
     assert http.get("/rest/v1.0/nothing_here", headers=headers).status_code == 404
+
+
+def test_faults_surface_through_the_asgi_seam(fake: FakeProcore) -> None:
+    async def main() -> None:
+        transport = httpx.ASGITransport(app=fake)
+        async with httpx.AsyncClient(transport=transport, base_url="https://api.fake") as client:
+            token = (
+                await client.post(
+                    "/oauth/token",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": fake.client_id,
+                        "client_secret": fake.client_secret,
+                    },
+                )
+            ).json()["access_token"]
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Procore-Company-Id": str(fake.company_id),
+            }
+            fake.inject_fault("lost_response", method="PATCH")
+            with pytest.raises(httpx.ReadTimeout):
+                await client.patch(
+                    "/rest/v1.0/vendors/sync",
+                    json={"company_id": fake.company_id, "updates": [{"name": "A"}]},
+                    headers=headers,
+                )
+
+    asyncio.run(main())
+    assert [r["name"] for r in fake.records("vendors")] == ["A"]
