@@ -26,9 +26,14 @@ def test_ids_beyond_32_bits_stay_exact_ints() -> None:
     assert vendor.parent_id == 9007199254740993
 
 
-def test_float_ids_are_refused() -> None:
-    with pytest.raises(TypeError, match="integers"):
-        Vendor.from_api({"id": 1.5})
+def test_float_ids_are_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match=r"Vendor\.parent_id: ids must be integers.*1\.5"):
+        Vendor.from_api({"id": 1, "parent_id": 1.5})
+
+
+def test_bad_amounts_name_the_field() -> None:
+    with pytest.raises(ValueError, match=r"WorkOrderContract\.grand_total.*'12,50'"):
+        WorkOrderContract.from_api({"grand_total": "12,50"})
 
 
 def test_datetimes_keep_their_offset() -> None:

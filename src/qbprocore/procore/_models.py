@@ -133,19 +133,29 @@ class ProcoreModel:
 
         Returns:
             The model; unknown keys land in :attr:`extra`.
+
+        Raises:
+            ValueError: A field's value cannot be converted; the message names the model,
+                the field and the value.
         """
-        names = {f.name for f in attrs.fields(cls) if f.name != "extra"}
+        fields = {f.name: f for f in attrs.fields(cls) if f.name != "extra"}
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}
         for key, value in data.items():
-            if key in names:
-                nested = cls._nested.get(key)
+            field = fields.get(key)
+            if field is None:
+                extra[key] = value
+                continue
+            nested = cls._nested.get(key)
+            try:
                 if nested is not None and isinstance(value, list):
                     known[key] = tuple(nested.from_api(v) for v in value)
+                elif callable(field.converter):
+                    known[key] = field.converter(value)
                 else:
                     known[key] = value
-            else:
-                extra[key] = value
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{cls.__name__}.{key}: {exc} (got {value!r})") from exc
         return cls(**known, extra=extra)
 
     def to_api(self) -> dict[str, Any]:
