@@ -47,6 +47,7 @@ _DATETIME_PARTIAL = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:T(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}))?)?"
     r"([+-]\d{1,2}:\d{2})?)?$"
 )
+_MSGS_TAGS = frozenset({"QBXMLMsgsRq", "QBXMLMsgsRs"})
 _PLAIN_TEXT_KINDS = frozenset({"STR", "ID", "GUID", "DURATION"})
 _KIND_NAMES = {
     "BOOL": "boolean",
@@ -316,15 +317,15 @@ class _Plan:
     def __init__(self) -> None:
         from qbprocore.qbxml._models import REQUEST_TYPES, RESPONSE_TYPES
 
-        self.messages: dict[str, Builder] = {}
-        self.kinds: dict[str, str] = {}
+        # Builders of the messages each container may hold: a *Rs inside QBXMLMsgsRq is not
+        # a request, so it is kept as an unknown element, not built as if it belonged there.
+        self.by_container: dict[str, dict[str, Builder]] = {"QBXMLMsgsRq": {}, "QBXMLMsgsRs": {}}
         # (message tag, child tag) -> field name, builder, repeats?
         self.children: dict[tuple[str, str], tuple[str, Builder, bool]] = {}
-        for kind, types in (("request", REQUEST_TYPES), ("response", RESPONSE_TYPES)):
+        for container, types in (("QBXMLMsgsRq", REQUEST_TYPES), ("QBXMLMsgsRs", RESPONSE_TYPES)):
             for cls in types:
                 spec = cls.__qbxml__
-                self.messages[spec.tag] = _builder(spec)
-                self.kinds[spec.tag] = kind
+                self.by_container[container][spec.tag] = _builder(spec)
                 for f in spec.fields:
                     for tag, sub in zip(f.tags, f.classes, strict=False):
                         self.children[(spec.tag, tag)] = (
@@ -333,7 +334,11 @@ class _Plan:
                             f.is_list,
                         )
         self.tags = sorted(
-            {"QBXMLMsgsRq", "QBXMLMsgsRs", *self.messages, *(t for _, t in self.children)}
+            {
+                *_MSGS_TAGS,
+                *(t for builders in self.by_container.values() for t in builders),
+                *(t for _, t in self.children),
+            }
         )
 
 
@@ -373,7 +378,7 @@ def _events(
         huge_tree=False,
     )
     children = plan.children
-    messages = plan.messages
+    by_container = plan.by_container
     try:
         for _event, el in events:
             parent = el.getparent()
@@ -390,8 +395,8 @@ def _events(
                 yield _RECORD, name, is_list, build(el)
                 el.clear(keep_tail=False)
                 parent.remove(el)
-            elif parent_tag in _MSGS_TAGS and tag in messages:
-                yield _MESSAGE, tag, None, messages[tag](el)
+            elif parent_tag in _MSGS_TAGS and tag in by_container[parent_tag]:
+                yield _MESSAGE, tag, None, by_container[parent_tag][tag](el)
                 el.clear(keep_tail=False)
                 parent.remove(el)
             elif tag in _MSGS_TAGS:
@@ -407,9 +412,6 @@ def _events(
     if getattr(root.getroottree().docinfo, "doctype", ""):
         raise QbxmlSecurityError("refusing a qbXML document with a DOCTYPE")
     yield _MSGS, "QBXML", _qbxml_version(root), None
-
-
-_MSGS_TAGS = frozenset({"QBXMLMsgsRq", "QBXMLMsgsRs"})
 
 
 def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocument:
@@ -468,7 +470,7 @@ def _document(msgs: etree._Element, version: str | None, plan: _Plan) -> QBXMLDo
         tag: object = el.tag
         if not isinstance(tag, str):  # a comment or processing instruction
             continue
-        build = plan.messages.get(tag)
+        build = plan.by_container[str(msgs.tag)].get(tag)
         if build is None:
             unknown.append(unknown_element(el))
         else:
