@@ -2,9 +2,9 @@
 
 The package is layered; import the layer you need:
 
-- :mod:`qbprocore.qbxml` — typed, schema-validated qbXML builder and parser.
+- `qbxml` — typed, schema-validated qbXML builder and parser.
 
-Importing :mod:`qbprocore` itself is cheap: it only defines the error root, and the layers load
+Importing `qbprocore` itself is cheap: it only defines the error root, and the layers load
 when first used.
 """
 

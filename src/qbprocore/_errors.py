@@ -1,8 +1,8 @@
 """The root of qbprocore's error tree.
 
-Every error the library raises on purpose derives from :class:`QbprocoreError`, so a host can
+Every error the library raises on purpose derives from `QbprocoreError`, so a host can
 catch everything qbprocore-specific in one place. Each layer adds its own subclasses (for
-example :class:`qbprocore.qbxml.QbxmlError`), and where a builtin base fits — ``ValueError`` for
+example `QbxmlError`), and where a builtin base fits — ``ValueError`` for
 bad input — the subclass derives from it too.
 """
 

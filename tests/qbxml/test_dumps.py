@@ -224,12 +224,17 @@ def test_quantities_and_prices_keep_up_to_five_decimals() -> None:
 
 def test_booleans_dates_and_datetimes_with_their_offset() -> None:
     tz = datetime.timezone(datetime.timedelta(hours=-7))
+    precise = datetime.datetime(2024, 3, 10, 1, 59, 59, 123456, tzinfo=tz)
     rq = qbxml.VendorQueryRq(
-        from_modified_date=datetime.datetime(2024, 3, 10, 1, 59, 59, 123456, tzinfo=tz),
-        to_modified_date=datetime.datetime(2024, 3, 10, 3, 0, 0),
+        from_modified_date=precise, to_modified_date=datetime.datetime(2024, 3, 10, 3, 0, 0)
     )
-    root = _root(qbxml.dumps(rq))
+    changes: list[qbxml.Change] = []
+    root = _root(qbxml.dumps(rq, config=qbxml.DumpConfig(on_change=changes.append)))
     assert root.findtext(".//FromModifiedDate") == "2024-03-10T01:59:59-07:00"
+    # QuickBooks keeps whole seconds: the cut is reported, not silent.
+    assert [(c.field, c.action, c.before, c.after) for c in changes] == [
+        ("VendorQueryRq.from_modified_date", "truncated", precise, precise.replace(microsecond=0))
+    ]
     assert root.findtext(".//ToModifiedDate") == "2024-03-10T03:00:00"
     vendor = qbxml.VendorAdd(name="A", is_active=False, open_balance_date=datetime.date(2024, 1, 2))
     root = _root(qbxml.dumps(qbxml.VendorAddRq(vendor_add=vendor)))
@@ -335,3 +340,9 @@ def test_integer_ranges_are_checked_when_the_model_is_built() -> None:
         qbxml.VendorQueryRq(max_returned=0)
     with pytest.raises(qbxml.QbxmlValueError, match="expiration_month must be at most 12"):
         qbxml.CreditCardInfo(expiration_month=13)
+
+
+def test_schema_errors_name_the_element_path() -> None:
+    with pytest.raises(qbxml.QbxmlSchemaError) as info:
+        qbxml.dumps(qbxml.VendorQueryRq(list_id=["1"], max_returned=10))
+    assert info.value.errors[0].startswith("/QBXML/QBXMLMsgsRq/VendorQueryRq")

@@ -94,3 +94,9 @@ def test_malformed_stream_raises_our_error() -> None:
     data = _document(3)[:-40]
     with pytest.raises(qbxml.QbxmlParseError, match="not well-formed"):
         list(qbxml.iterparse(data))
+
+
+def test_a_document_in_a_str_is_pointed_to_loads() -> None:
+    text = _document(1).decode()
+    with pytest.raises(qbxml.QbxmlParseError, match="use loads"):
+        list(qbxml.iterparse(text))

@@ -14,7 +14,7 @@ Build a request, serialize it, parse a response::
 Every qbXML element of the message set has a class of the same name (``VendorQueryRq``,
 ``VendorAdd``, ``VendorRet``, ``BillQueryRs`` …) with snake_case fields in schema order;
 amounts are ``Decimal``, booleans ``bool``, dates ``datetime.date``, date-times
-``datetime.datetime`` with their offset as given, references :class:`Ref`, and repeatable
+``datetime.datetime`` with their offset as given, references `Ref`, and repeatable
 elements lists.
 """
 

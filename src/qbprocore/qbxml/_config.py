@@ -16,9 +16,9 @@ __all__ = [
     "VersionPolicy",
 ]
 
-#: The qbXML version documents are built for unless told otherwise: the broad baseline that
-#: QuickBooks 2013 and every later US/CA desktop edition accept.
 DEFAULT_VERSION = "13.0"
+"""The qbXML version documents are built for unless told otherwise: the broad baseline that
+QuickBooks 2013 and every later US/CA desktop edition accept."""
 
 
 class TextPolicy(str, enum.Enum):
@@ -29,7 +29,7 @@ class TextPolicy(str, enum.Enum):
     """
 
     REFUSE = "refuse"
-    """Raise :class:`~qbprocore.qbxml.QbxmlTextError` naming the field, value and characters."""
+    """Raise `QbxmlTextError` naming the field, value and characters."""
     NORMALIZE = "normalize"
     """Replace them (curly quotes → straight, é stays, ł → l, 中 → ?) and report each change."""
 
@@ -38,7 +38,7 @@ class VersionPolicy(str, enum.Enum):
     """What to do with a field newer than the qbXML version a document is built for."""
 
     REFUSE = "refuse"
-    """Raise :class:`~qbprocore.qbxml.QbxmlVersionError` naming the field and its version."""
+    """Raise `QbxmlVersionError` naming the field and its version."""
     DROP = "drop"
     """Leave the field out of the document and report the drop."""
 
@@ -64,7 +64,7 @@ class Change:
 
 @attrs.frozen(kw_only=True)
 class DumpConfig:
-    """How :func:`~qbprocore.qbxml.dumps` builds a document.
+    """How `dumps` builds a document.
 
     Attributes:
         version: qbXML version written in ``<?qbxml version?>``; fields newer than it follow
@@ -76,8 +76,8 @@ class DumpConfig:
         truncate: Cut text longer than the field's maximum instead of raising; each cut is
             reported.
         version_policy: Fields newer than ``version``: refuse (default) or drop.
-        on_change: Called with a :class:`Change` for every normalisation, truncation or drop.
-            Without it, each change is reported as a :class:`~qbprocore.qbxml.QbxmlChangeWarning`.
+        on_change: Called with a `Change` for every normalisation, truncation or drop.
+            Without it, each change is reported as a `QbxmlChangeWarning`.
     """
 
     version: str = DEFAULT_VERSION
@@ -91,11 +91,11 @@ class DumpConfig:
 
 @attrs.frozen(kw_only=True)
 class ParseConfig:
-    """How :func:`~qbprocore.qbxml.loads` and :func:`~qbprocore.qbxml.iterparse` read input.
+    """How `loads` and `iterparse` read input.
 
     Attributes:
         max_bytes: Refuse input larger than this many bytes (``None``: no limit). For
-            :func:`~qbprocore.qbxml.iterparse` the limit applies to the bytes read so far.
+            `iterparse` the limit applies to the bytes read so far.
     """
 
     max_bytes: int | None = None

@@ -13,7 +13,7 @@ __all__ = ["QBXMLDocument"]
 
 @attrs.frozen(kw_only=True, unsafe_hash=False)
 class QBXMLDocument:
-    """A parsed qbXML document (what :func:`~qbprocore.qbxml.loads` returns).
+    """A parsed qbXML document (what `loads` returns).
 
     Attributes:
         kind: ``"request"`` for ``QBXMLMsgsRq``, ``"response"`` for ``QBXMLMsgsRs``.

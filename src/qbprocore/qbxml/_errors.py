@@ -1,4 +1,4 @@
-"""Errors raised by :mod:`qbprocore.qbxml`.
+"""Errors raised by `qbxml`.
 
 ::
 
@@ -77,7 +77,7 @@ class QbxmlSchemaError(QbxmlError, ValueError):
     """A built document does not validate against qbprocore's qbXML schema.
 
     Attributes:
-        errors: The validator's messages, each naming the line and element.
+        errors: The validator's messages, each naming the element by its path.
     """
 
     def __init__(self, message: str, *, errors: list[str]) -> None:
@@ -110,6 +110,7 @@ class QbxmlStatusError(QbxmlError):
         message: ``statusMessage`` as QuickBooks wrote it.
         request_id: The ``requestID`` echoed by the response.
         response_type: The response element, e.g. ``"VendorAddRs"``.
+        retry: The `RetryHint` for this status code.
     """
 
     def __init__(
@@ -139,5 +140,5 @@ class QbxmlStatusError(QbxmlError):
 class QbxmlChangeWarning(UserWarning):
     """A value was normalised, truncated or dropped because the caller's config said so.
 
-    Issued only when :attr:`~qbprocore.qbxml.DumpConfig.on_change` is not set.
+    Issued only when `on_change` is not set.
     """

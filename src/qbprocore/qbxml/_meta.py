@@ -1,6 +1,6 @@
 """Binding metadata and base classes for the generated qbXML models.
 
-Every generated class carries a :class:`ClassSpec` in ``__qbxml__`` describing its XML shape:
+Every generated class carries a `ClassSpec` in ``__qbxml__`` describing its XML shape:
 the element (or attribute) behind each field, in schema order, with its scalar kind, whether it
 repeats, its maximum length and the qbXML version that introduced it. The serializer, the parser
 and construction-time validation are all driven by this one table, so the shape of a message is
@@ -81,7 +81,30 @@ class UnknownElement:
 
 @attrs.frozen
 class FieldSpec:
-    """How one model field maps to XML element(s)."""
+    """How one model field maps to XML element(s).
+
+    Attributes:
+        attr: The Python field name (``vendor_ref``).
+        tag: The element name, or the names of a repeated choice's alternatives.
+        kind: The scalar kind (``"STR"``, ``"AMT"``, ``"BOOL"`` …), ``"CLASS"`` for a nested
+            record or ``"UNION"`` for a repeated choice.
+        classes: The record class(es) of a ``CLASS`` or ``UNION`` field.
+        is_list: The element repeats (the field is a list).
+        required: The element must be present (scalars and records outside any choice).
+        max_length: Maximum length of a text field, in characters.
+        enum: The enumeration of an ``ENUM`` field.
+        version: The qbXML version that introduced the element.
+        choice: The schema choices this field belongs to, as ``(choice number, branch
+            number)`` pairs from the outermost in: a field is allowed only when every branch
+            on its path is taken.
+        min_occurs: 1 when the element must appear whenever its choice branches are taken
+            (for a list: at least one item).
+        limits: Max lengths of the child record's fields that are tighter in this position:
+            a `Ref`'s ``full_name`` may have 41 characters in a ``VendorRef``, 3 in a
+            ``SalesTaxCodeRef``.
+        min_value: Inclusive lower bound of an integer field (``MaxReturned`` >= 1).
+        max_value: Inclusive upper bound of an integer field.
+    """
 
     attr: str
     tag: str | tuple[str, ...]
@@ -92,17 +115,9 @@ class FieldSpec:
     max_length: int | None = None
     enum: type[QbxmlEnum] | None = None
     version: str | None = None
-    #: The schema choices this field belongs to, as ``(choice number, branch number)`` pairs
-    #: from the outermost in: a field is allowed only when every branch on its path is taken.
     choice: tuple[tuple[int, int], ...] = ()
-    #: 1 when the element must appear whenever its choice branches are taken (for a list:
-    #: at least one item); fields outside any choice use ``required`` (scalars) or this (lists).
     min_occurs: int = 0
-    #: Max lengths of the child record's fields that are tighter in this position: a
-    #: :class:`Ref`'s ``full_name`` may have 41 characters in a ``VendorRef``, 3 in a
-    #: ``SalesTaxCodeRef``.
     limits: tuple[tuple[str, int], ...] = ()
-    #: Inclusive bounds of an integer field (e.g. ``MaxReturned`` >= 1).
     min_value: int | None = None
     max_value: int | None = None
 
@@ -131,7 +146,7 @@ class ClassSpec:
     tag: str
     fields: tuple[FieldSpec, ...]
     attributes: tuple[AttrSpec, ...] = ()
-    #: Choices (by number, see :attr:`FieldSpec.choice`) where one branch must be taken.
+    #: Choices (by number, see `choice`) where one branch must be taken.
     required_choices: tuple[int, ...] = ()
     # Derived lookup tables, built on first use by the parser and serializer.
     cache: dict[str, Any] = attrs.field(factory=dict, repr=False)
@@ -220,7 +235,7 @@ class QbxmlModel:
     Instances are frozen attrs classes built with keyword arguments. Types are checked when an
     instance is constructed (``Decimal`` for money, real ``bool`` …) so a mistake surfaces where
     it is made; lengths, character set and schema rules are checked when a document is built
-    (see :func:`qbprocore.qbxml.dumps`). Two instances are equal when they are of the same
+    (see `dumps`). Two instances are equal when they are of the same
     class with equal fields. Models hold lists, so they are not hashable.
     """
 
@@ -297,7 +312,7 @@ class QbxmlResponse(QbxmlModel):
 
     Every response carries a status. Status code ``0`` is success and ``1`` means "no match"
     (a query that found nothing), which is *not* an error; ``500`` and other warnings are
-    not errors either. :meth:`raise_for_status` raises only for ``Error`` severity.
+    not errors either. `raise_for_status` raises only for ``Error`` severity.
     """
 
     request_id: str | None
@@ -307,7 +322,7 @@ class QbxmlResponse(QbxmlModel):
 
     @property
     def status(self) -> StatusInfo:
-        """What the status code means and how to react (see :data:`STATUS_CODES`)."""
+        """What the status code means and how to react (see `STATUS_CODES`)."""
         from qbprocore.qbxml._status import describe_status
 
         return describe_status(self.status_code)
@@ -333,7 +348,7 @@ class QbxmlResponse(QbxmlModel):
         return out
 
     def raise_for_status(self) -> None:
-        """Raise :class:`QbxmlStatusError` if QuickBooks reported an error.
+        """Raise `QbxmlStatusError` if QuickBooks reported an error.
 
         Status 1 ("no match") and warnings (severity ``Warn``, e.g. 500) do not raise.
         """

@@ -8,7 +8,7 @@ happen. An optional byte limit bounds what is read.
 Parsing is lenient where QuickBooks is: unknown elements are kept in ``unknown_elements``,
 unknown enum values are kept as plain strings, and messages outside the message set are kept
 on the document. Values that cannot be what their element says (``<Amount>abc</Amount>``)
-raise :class:`~qbprocore.qbxml.QbxmlParseError` naming the element.
+raise `QbxmlParseError` naming the element.
 
 Speed: each class gets one closure that walks an element's children with a dict lookup per
 child and fills the instance ``__dict__`` directly (the models are frozen; the checks their
@@ -121,7 +121,7 @@ _READ_TEXT, _READ_CONVERTED, _READ_RECORD = 0, 1, 2
 
 
 def _fast_converter(kind: str, enum: type[QbxmlEnum] | None) -> Callable[[str], Any]:
-    """The C-level converter for the common case; :func:`_convert_slowly` handles the rest."""
+    """The C-level converter for the common case; `_convert_slowly` handles the rest."""
     if kind == "DATETIME":
         return datetime.datetime.fromisoformat
     return _scalar_text_converter(kind, enum)
@@ -138,7 +138,7 @@ def _convert_slowly(el: etree._Element, kind: str, text: str) -> Any:
 
 
 def unknown_element(el: etree._Element) -> UnknownElement:
-    """Copy an element the schema does not describe into an :class:`UnknownElement`."""
+    """Copy an element the schema does not describe into an `UnknownElement`."""
     return UnknownElement(
         tag=str(el.tag),
         text=el.text,
@@ -365,7 +365,7 @@ def _events(
     Records (the class-valued children of a message: ``VendorRet``, ``BillAdd`` …) are built
     and then removed from the tree, and so is each finished message, so the tree never holds
     more than one record and memory stays flat however large the document. (For documents
-    that fit in memory, :func:`loads` parses the whole tree first: lxml's one-shot parser is
+    that fit in memory, `loads` parses the whole tree first: lxml's one-shot parser is
     faster than its incremental one.)
     """
     events = etree.iterparse(
@@ -422,13 +422,13 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
         config: Parsing options (size limit).
 
     Returns:
-        A :class:`QBXMLDocument` whose ``requests`` or ``responses`` hold typed messages.
+        The document, whose ``requests`` or ``responses`` hold typed messages.
 
     Raises:
         QbxmlSecurityError: a DOCTYPE/entity declaration, or input over ``config.max_bytes``.
         QbxmlParseError: input that is not well-formed, not qbXML, or has invalid values.
 
-    Example:
+    Examples:
         >>> from qbprocore import qbxml
         >>> doc = qbxml.loads(b'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRs>'
         ...     b'<VendorQueryRs requestID="1" statusCode="1" statusSeverity="Info"/>'
@@ -521,7 +521,8 @@ def iterparse(
     fields left empty, since those were already streamed.
 
     Args:
-        source: A file path, a binary file object, or the document as bytes.
+        source: A file path (``str`` or path-like), a binary file object, or the document as
+            bytes. Unlike `loads`, a ``str`` is a path, not a document.
         records: Only yield records with these tags (e.g. ``["BillRet"]``); messages are
             always yielded.
         config: Parsing options (size limit, applied to the bytes read).
@@ -531,6 +532,13 @@ def iterparse(
         QbxmlParseError: input that is not well-formed or has invalid values.
     """
     cfg = config or ParseConfig()
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        # A str is a path here (as for lxml.etree.iterparse); say so rather than fail to open
+        # a "file" named after the document.
+        raise QbxmlParseError(
+            "iterparse() takes a file path, a binary file or bytes; this str looks like a"
+            " document: pass data.encode() or use loads()"
+        )
     if isinstance(source, (bytes, bytearray, memoryview)):
         stream: IO[bytes] = io.BytesIO(bytes(source))
         close = False

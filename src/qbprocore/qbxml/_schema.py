@@ -2,7 +2,7 @@
 
 The schema file (``schema/qbprocore-qbxml.xsd``) is generated with the models by
 ``tools/gen_qbxml.py`` and ships in the package. It is compiled once, on first use, so
-importing :mod:`qbprocore.qbxml` stays cheap.
+importing `qbxml` stays cheap.
 """
 
 from __future__ import annotations
@@ -41,14 +41,15 @@ def _compiled() -> etree.XMLSchema:
 
 
 def validate_tree(root: etree._Element) -> None:
-    """Validate a ``QBXML`` element tree; raise :class:`QbxmlSchemaError` listing every problem."""
+    """Validate a ``QBXML`` element tree; raise `QbxmlSchemaError` listing every problem."""
     # libxml2 validators keep per-run state, so one validation runs at a time.
     with _lock:
         schema = _compiled()
         if schema.validate(root):
             return
         log: Iterable[Any] = schema.error_log  # type: ignore[assignment] # stubs lack __iter__
-        errors = [f"line {e.line}: {e.message}" for e in log]
+        # The tree was built in memory, so entries have no line numbers: name the element.
+        errors = [f"{e.path}: {e.message}" for e in log]
     raise QbxmlSchemaError(
         "qbXML document does not match the schema: "
         + "; ".join(errors[:5])

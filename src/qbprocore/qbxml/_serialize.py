@@ -2,7 +2,7 @@
 
 Element order comes from the models' binding metadata (schema order), never from dict or
 keyword order, so a document is in schema order by construction. Text goes through
-:func:`~qbprocore.qbxml._text.check_text` (character set, length); the finished tree is
+`check_text` (character set, length); the finished tree is
 validated against qbprocore's schema unless the caller turns that off; and everything outside
 ASCII is written as numeric character references, which QuickBooks reads regardless of how
 the Web Connector transcodes the document.
@@ -82,6 +82,13 @@ def _format_scalar(value: object, spec: FieldSpec, field: str, cfg: DumpConfig) 
     if kind == "DATETIME":
         assert isinstance(value, datetime.datetime)
         # QuickBooks takes whole seconds and an optional UTC offset, kept as given.
+        if value.microsecond:
+            whole = value.replace(microsecond=0)
+            _report(
+                cfg,
+                Change(field, "truncated", value, whole, "QuickBooks stores whole seconds"),
+            )
+            value = whole
         return value.isoformat(timespec="seconds")
     if kind == "DATE":
         assert isinstance(value, datetime.date)
@@ -188,7 +195,7 @@ def to_element(
 ) -> etree._Element:
     """Build the ``QBXML`` element tree for ``messages`` (no prolog, not validated).
 
-    Most callers want :func:`dumps`; this is for hosts that embed the tree in something else.
+    Most callers want `dumps`; this is for hosts that embed the tree in something else.
     """
     cfg = config or DumpConfig()
     if not messages:
@@ -234,7 +241,7 @@ def dumps(
 
     Args:
         *messages: Request objects (``VendorQueryRq`` …) or response objects
-            (``VendorQueryRs`` …), not mixed; or one :class:`QBXMLDocument`.
+            (``VendorQueryRs`` …), not mixed; or one `QBXMLDocument`.
         version: qbXML version (default ``config.version``, 13.0).
         on_error: ``"stopOnError"`` or ``"continueOnError"`` for requests.
         validate: Validate against qbprocore's schema (default ``config.validate``, on).
@@ -245,10 +252,10 @@ def dumps(
 
     Raises:
         QbxmlValueError: a value the document cannot carry (its subclasses
-            :class:`QbxmlTextError` and :class:`QbxmlVersionError` name the field).
+            `QbxmlTextError` and `QbxmlVersionError` name the field).
         QbxmlSchemaError: the document breaks a schema rule (e.g. two branches of a choice).
 
-    Example:
+    Examples:
         >>> from qbprocore import qbxml
         >>> qbxml.dumps(qbxml.VendorQueryRq(request_id="1", max_returned=10))[:38]
         b'<?xml version="1.0" encoding="utf-8"?>'

@@ -41,7 +41,15 @@ class RetryHint(str, enum.Enum):
 
 @attrs.frozen
 class StatusInfo:
-    """One row of the status table."""
+    """One row of the status table.
+
+    Attributes:
+        code: The qbXML ``statusCode``.
+        name: A short name (``"EditSequence out of date"``).
+        meaning: What QuickBooks is saying.
+        retry: How a connector should react.
+        hint: What to do, in words a person can act on.
+    """
 
     code: int
     name: str
@@ -258,8 +266,8 @@ _TABLE = [
     ),
 ]
 
-#: Status codes that matter to a connector, keyed by code (read-only).
 STATUS_CODES: Mapping[int, StatusInfo] = MappingProxyType({row.code: row for row in _TABLE})
+"""Status codes that matter to a connector, keyed by code (read-only)."""
 
 
 def describe_status(code: int) -> StatusInfo:

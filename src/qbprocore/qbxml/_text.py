@@ -2,7 +2,7 @@
 
 QuickBooks Desktop stores Latin-1 text reliably and mangles the rest, so every string written
 into a document is checked here. Nothing is changed unless the caller asked for it
-(:attr:`TextPolicy.NORMALIZE`, ``truncate=True``), and every change is reported.
+(`NORMALIZE`, ``truncate=True``), and every change is reported.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _report(cfg: DumpConfig, change: Change) -> None:
 
 
 def check_text(value: str, field: str, max_length: int | None, cfg: DumpConfig) -> str:
-    """Return ``value`` as it may be written, or raise :class:`QbxmlTextError`.
+    """Return ``value`` as it may be written, or raise `QbxmlTextError`.
 
     Args:
         value: The text to write.

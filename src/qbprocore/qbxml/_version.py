@@ -3,7 +3,7 @@
 On the first ``sendRequestXML`` of a session the Web Connector hands over QuickBooks'
 ``HostQueryRs``, whose ``HostRet`` lists every ``SupportedQBXMLVersion``. The connector should
 speak the highest version both sides support; elements newer than that version must not be
-sent (see :class:`~qbprocore.qbxml.VersionPolicy`).
+sent (see `VersionPolicy`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,6 @@ from qbprocore.qbxml._errors import QbxmlValueError
 
 __all__ = ["SUPPORTED_VERSIONS", "negotiate_version", "parse_version"]
 
-#: qbXML versions qbprocore can speak. Its models follow the 13.0 schema, which later
-#: versions (up to 16.0, QuickBooks 2022–2024) accept unchanged; older hosts are served by
-#: leaving out the fields newer than their version.
 SUPPORTED_VERSIONS: tuple[str, ...] = (
     "1.0",
     "1.1",
@@ -38,12 +35,17 @@ SUPPORTED_VERSIONS: tuple[str, ...] = (
     "15.0",
     "16.0",
 )
+"""qbXML versions qbprocore can speak.
+
+Its models follow the 13.0 schema, which later versions (up to 16.0, QuickBooks 2022–2024)
+accept unchanged; older hosts are served by leaving out the fields newer than their version.
+"""
 
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)\s*$")
 
 
 def parse_version(version: str) -> tuple[int, int]:
-    """Parse ``"13.0"`` into ``(13, 0)``; raise :class:`QbxmlValueError` for anything else."""
+    """Parse ``"13.0"`` into ``(13, 0)``; raise `QbxmlValueError` for anything else."""
     m = _VERSION.match(version)
     if m is None:
         raise QbxmlValueError(
@@ -60,7 +62,7 @@ def negotiate_version(host: object, supported: Iterable[str] = SUPPORTED_VERSION
         host: A ``HostQueryRs``, a ``HostRet``, or an iterable of version strings (as in
             ``HostRet.supported_qbxml_version``). Country-prefixed versions such as ``"CA3.0"``
             are ignored: they name the same US version numbers.
-        supported: Versions this side speaks (default :data:`SUPPORTED_VERSIONS`).
+        supported: Versions this side speaks (default `SUPPORTED_VERSIONS`).
 
     Raises:
         QbxmlValueError: if there is no version in common.
