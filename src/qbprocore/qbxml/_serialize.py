@@ -2,8 +2,8 @@
 
 Element order comes from the models' binding metadata (schema order), never from dict or
 keyword order, so a document is in schema order by construction. Text goes through
-`check_text` (character set, length); the finished tree is
-validated against qbprocore's schema unless the caller turns that off; and everything outside
+`check_text` (character set, length); the finished tree is validated against qbprocore's
+schema unless the caller turns that off; and everything outside
 ASCII is written as numeric character references, which QuickBooks reads regardless of how
 the Web Connector transcodes the document.
 """
@@ -25,13 +25,14 @@ from qbprocore.qbxml._meta import (
     DECIMAL_PLACES,
     ClassSpec,
     FieldSpec,
+    QbxmlEnum,
     QbxmlModel,
     QbxmlRequest,
     QbxmlResponse,
     UnknownElement,
 )
 from qbprocore.qbxml._schema import validate_tree
-from qbprocore.qbxml._text import _report, check_text
+from qbprocore.qbxml._text import check_text, report_change
 from qbprocore.qbxml._version import parse_version
 
 __all__ = ["dumps", "to_element"]
@@ -72,8 +73,8 @@ def _format_decimal(value: Decimal, kind: str, field: str) -> str:
 def _format_scalar(value: object, spec: FieldSpec, field: str, cfg: DumpConfig) -> str:
     kind = spec.kind
     if kind in ("STR", "ID", "GUID", "DURATION", "ENUM"):
-        text = value.value if hasattr(value, "value") else value
-        assert isinstance(text, str)
+        text = value.value if isinstance(value, QbxmlEnum) else value
+        assert isinstance(text, str)  # checked when the model was built
         return check_text(text, field, spec.max_length, cfg)
     if kind == "BOOL":
         return "true" if value else "false"
@@ -84,7 +85,7 @@ def _format_scalar(value: object, spec: FieldSpec, field: str, cfg: DumpConfig) 
         # QuickBooks takes whole seconds and an optional UTC offset, kept as given.
         if value.microsecond:
             whole = value.replace(microsecond=0)
-            _report(
+            report_change(
                 cfg,
                 Change(field, "truncated", value, whole, "QuickBooks stores whole seconds"),
             )
@@ -113,7 +114,7 @@ class _Writer:
                 field=field,
                 value=value,
             )
-        _report(
+        report_change(
             self.cfg,
             Change(
                 field, "dropped", value, None, f"needs qbXML {spec.version} > {self.cfg.version}"

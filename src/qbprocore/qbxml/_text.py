@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 
 from qbprocore.qbxml._config import Change, DumpConfig, TextPolicy
-from qbprocore.qbxml._errors import QbxmlTextError
+from qbprocore.qbxml._errors import QbxmlChangeWarning, QbxmlTextError
 
-__all__ = ["check_text"]
+__all__ = ["check_text", "report_change"]
 
 # Characters XML 1.0 cannot carry at all (C0 controls other than tab/newline/return,
 # surrogates, U+FFFE/U+FFFF).
@@ -37,7 +38,6 @@ _PLAIN = {
     "\u2022": "*",
     "\u20ac": "EUR",
     "\u2122": "(TM)",
-    "\u00a0": " ",
     # Latin letters with no Unicode decomposition.
     "\u0141": "L",
     "\u0142": "l",
@@ -66,14 +66,11 @@ def _plain(ch: str) -> str:
     return kept or "?"
 
 
-def _report(cfg: DumpConfig, change: Change) -> None:
+def report_change(cfg: DumpConfig, change: Change) -> None:
+    """Hand ``change`` to ``cfg.on_change``, or warn with `QbxmlChangeWarning` without one."""
     if cfg.on_change is not None:
         cfg.on_change(change)
     else:
-        import warnings
-
-        from qbprocore.qbxml._errors import QbxmlChangeWarning
-
         warnings.warn(
             f"{change.field}: {change.action} {change.before!r} -> {change.after!r}"
             f" ({change.reason})",
@@ -103,7 +100,7 @@ def check_text(value: str, field: str, max_length: int | None, cfg: DumpConfig) 
                 value=value,
             )
         out = _NOT_STORABLE.sub(lambda m: _plain(m.group()), out)
-        _report(
+        report_change(
             cfg,
             Change(field, "normalized", value, out, "characters outside Latin-1 replaced"),
         )
@@ -116,7 +113,7 @@ def check_text(value: str, field: str, max_length: int | None, cfg: DumpConfig) 
                 limit=max_length,
             )
         cut = out[:max_length]
-        _report(
+        report_change(
             cfg,
             Change(field, "truncated", out, cut, f"cut to the limit of {max_length} characters"),
         )
