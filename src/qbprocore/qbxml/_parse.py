@@ -207,6 +207,7 @@ def _builder(spec: ClassSpec) -> Builder:
     defaults["unknown_elements"] = ()
     list_fields = tuple(f.attr for f in spec.fields if f.is_list)
     get = handlers.get
+    text_get = {tag: h[0] for tag, h in handlers.items() if h[1] == _READ_TEXT and not h[3]}.get
 
     def build(el: etree._Element) -> Any:
         values = defaults.copy()
@@ -216,6 +217,12 @@ def _builder(spec: ClassSpec) -> Builder:
             _read_attributes(el, attr_handlers, values)
         for child in el:
             tag: object = child.tag
+            # The common case first: a single text element, stored as is.
+            name = text_get(tag)
+            if name is not None:
+                text = child.text
+                values[name] = "" if text is None else text  # empty clears the field
+                continue
             h = get(tag)
             if h is None:
                 if isinstance(tag, str):  # comments and PIs are not content
@@ -225,7 +232,7 @@ def _builder(spec: ClassSpec) -> Builder:
             if how == _READ_TEXT:
                 value = child.text
                 if value is None:
-                    value = ""  # an empty element is an empty string (it clears the field)
+                    value = ""
             elif how == _READ_CONVERTED:
                 text = child.text
                 if text is None:
