@@ -191,6 +191,31 @@ def _child_handlers(spec: ClassSpec) -> dict[Any, _Handler]:
     return handlers
 
 
+def _read_child(child: etree._Element, handler: _Handler, values: dict[str, Any]) -> None:
+    name, how, convert, is_list, kind = handler
+    value: Any
+    if how == _READ_TEXT:
+        value = child.text
+        if value is None:
+            value = ""  # an empty element is an empty string (it clears the field)
+    elif how == _READ_CONVERTED:
+        text = child.text
+        if text is None:
+            value = None  # empty: not set
+        else:
+            try:
+                value = convert(text)
+            except (ValueError, KeyError, InvalidOperation):
+                value = _convert_slowly(child, kind, text)
+    else:
+        value = convert(child)
+    if is_list:
+        if value is not None:
+            values[name].append(value)
+    else:
+        values[name] = value
+
+
 def _builder(spec: ClassSpec) -> Builder:
     cached = spec.cache.get("parse")
     if cached is not None:
@@ -218,37 +243,16 @@ def _builder(spec: ClassSpec) -> Builder:
         for child in el:
             tag: object = child.tag
             # The common case first: a single text element, stored as is.
-            name = text_get(tag)
-            if name is not None:
+            text_field = text_get(tag)
+            if text_field is not None:
                 text = child.text
-                values[name] = "" if text is None else text  # empty clears the field
+                values[text_field] = "" if text is None else text  # empty clears the field
                 continue
             h = get(tag)
-            if h is None:
-                if isinstance(tag, str):  # comments and PIs are not content
-                    values["unknown_elements"] += (unknown_element(child),)
-                continue
-            name, how, convert, is_list, kind = h
-            if how == _READ_TEXT:
-                value = child.text
-                if value is None:
-                    value = ""
-            elif how == _READ_CONVERTED:
-                text = child.text
-                if text is None:
-                    value = None  # empty: not set
-                else:
-                    try:
-                        value = convert(text)
-                    except (ValueError, KeyError, InvalidOperation):
-                        value = _convert_slowly(child, kind, text)
-            else:
-                value = convert(child)
-            if is_list:
-                if value is not None:
-                    values[name].append(value)
-            else:
-                values[name] = value
+            if h is not None:
+                _read_child(child, h, values)
+            elif isinstance(tag, str):  # comments and PIs are not content
+                values["unknown_elements"] += (unknown_element(child),)
         obj = _new(cls)
         _setattr(obj, "__dict__", values)
         return obj
