@@ -4,6 +4,9 @@
   transport or an ASGI app.
 - :class:`FakeClock` — a clock whose sleeps return at once and advance time, so retry and
   rate-limit waits cost nothing in tests.
+- `FakeQuickBooks` — an in-memory QuickBooks company file answering qbXML requests.
+- `FakeWebConnector` — drives a Web Connector endpoint (in-process, WSGI, ASGI or a URL) in the
+  real call order, with a round-trip cap and a transcript.
 
 Nothing in the library imports this package; it may import everything.
 """
@@ -11,6 +14,17 @@ Nothing in the library imports this package; it may import everything.
 from __future__ import annotations
 
 from qbprocore.testing._fake_procore import FakeProcore, RecordedCall
+from qbprocore.testing._fake_quickbooks import FakeQuickBooks, QuickBooksAnswer
+from qbprocore.testing._fake_web_connector import FakeWebConnector, TranscriptEntry, UpdateResult
 from qbprocore.testing._procore_clock import FakeClock
 
-__all__ = ["FakeClock", "FakeProcore", "RecordedCall"]
+__all__ = [
+    "FakeClock",
+    "FakeProcore",
+    "FakeQuickBooks",
+    "FakeWebConnector",
+    "QuickBooksAnswer",
+    "RecordedCall",
+    "TranscriptEntry",
+    "UpdateResult",
+]

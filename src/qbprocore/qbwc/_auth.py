@@ -1,0 +1,175 @@
+"""Who may start a session: the `Authenticator` protocol and a password-hash default.
+
+`PasswordAuthenticator` never keeps a password: it keeps an scrypt hash (memory-hard, so a
+stolen table is expensive to brute-force), compares in constant time with
+`hmac.compare_digest`, and spends the same work on an unknown user as on a wrong password so
+response time does not reveal which user names exist. No check depends on ``assert``, so
+``python -O`` changes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+__all__ = ["Account", "Authenticator", "PasswordAuthenticator", "hash_password"]
+
+
+@attrs.frozen(kw_only=True)
+class Account:
+    """An authenticated Web Connector user and what its sessions are bound to.
+
+    Attributes:
+        username: The user name from the `.qwc` file.
+        company_file: The company-file path ``authenticate`` answers; ``""`` means "the file
+            open in QuickBooks" (which works only while QuickBooks is running).
+        tenant: The tenant (customer) the user belongs to. Two tenants may use the same user
+            name; the work source must key its data by tenant, never by user name alone.
+    """
+
+    username: str
+    company_file: str = ""
+    tenant: str | None = None
+
+
+@runtime_checkable
+class Authenticator(Protocol):
+    """Checks the user name and password the Web Connector sends."""
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account for valid credentials, ``None`` otherwise (answered ``"nvu"``)."""
+
+
+# scrypt cost: N=2**14, r=8, p=1 uses 16 MiB and tens of milliseconds per check (the
+# parameters recommended for interactive logins). Hashes carry their parameters, so they can be
+# raised later without invalidating stored hashes.
+_N, _R, _P = 2**14, 8, 1
+_DKLEN = 32
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(
+    password: str,
+    *,
+    salt: bytes | None = None,
+    n: int = _N,
+    r: int = _R,
+    p: int = _P,
+) -> str:
+    """Hash a password with scrypt into ``"scrypt$n$r$p$salt$hash"`` (base64 fields).
+
+    Args:
+        password: The password.
+        salt: At least 16 random bytes (a fresh random salt by default).
+        n: CPU/memory cost (a power of two).
+        r: Block size.
+        p: Parallelism.
+
+    Raises:
+        ValueError: a salt shorter than 16 bytes.
+    """
+    if salt is None:
+        salt = secrets.token_bytes(16)
+    if len(salt) < 16:
+        raise ValueError("the salt must be at least 16 random bytes")
+    digest = hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=_DKLEN, maxmem=2**26
+    )
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def _verify(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(digest)
+    actual = hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=base64.b64decode(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=len(expected),
+        maxmem=2**26,
+    )
+    return hmac.compare_digest(actual, expected)
+
+
+class PasswordAuthenticator:
+    r"""Users with scrypt password hashes, each bound to a company file and a tenant.
+
+    Args:
+        random_bytes: Source of salts (``secrets.token_bytes`` by default; tests pass a
+            deterministic one).
+        n: scrypt cost for new hashes (lower it only in tests).
+
+    Examples:
+        >>> auth = PasswordAuthenticator(n=2**10)
+        >>> auth.add_user("demo", "demo", company_file=r"C:\Books\Demo.QBW")
+        >>> auth.authenticate("demo", "demo").company_file
+        'C:\\Books\\Demo.QBW'
+        >>> auth.authenticate("demo", "wrong") is None
+        True
+    """
+
+    def __init__(
+        self, *, random_bytes: Callable[[int], bytes] = secrets.token_bytes, n: int = _N
+    ) -> None:
+        self._random_bytes = random_bytes
+        self._n = n
+        self._users: dict[str, tuple[str, Account]] = {}
+        self._lock = threading.Lock()
+        # Checked against for unknown users, so they cost as much as a wrong password.
+        self._dummy = hash_password("", salt=random_bytes(16), n=n)
+
+    def __repr__(self) -> str:
+        return f"PasswordAuthenticator(<{len(self._users)} users>)"
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        company_file: str = "",
+        tenant: str | None = None,
+    ) -> None:
+        """Add (or replace) a user; only a hash of ``password`` is kept."""
+        stored = hash_password(password, salt=self._random_bytes(16), n=self._n)
+        self.add_hash(username, stored, company_file=company_file, tenant=tenant)
+
+    def add_hash(
+        self,
+        username: str,
+        password_hash: str,
+        *,
+        company_file: str = "",
+        tenant: str | None = None,
+    ) -> None:
+        """Add (or replace) a user from a hash made by `hash_password` (e.g. from config)."""
+        if not password_hash.startswith("scrypt$"):
+            raise ValueError("expected a hash made by hash_password ('scrypt$...')")
+        account = Account(username=username, company_file=company_file, tenant=tenant)
+        with self._lock:
+            self._users[username] = (password_hash, account)
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """See `Authenticator.authenticate`."""
+        entry = self._users.get(username)
+        if entry is None:
+            _verify(password, self._dummy)  # same work as a wrong password
+            return None
+        stored, account = entry
+        return account if _verify(password, stored) else None

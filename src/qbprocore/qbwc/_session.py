@@ -1,0 +1,396 @@
+"""One Web Connector session, sans I/O: an event in, the answer out.
+
+`Session` wraps a `SessionSnapshot`, applies one call to it and produces the answer and the
+next snapshot. It never touches a socket, a clock or a random source: the time comes in as
+``now`` and tickets are made by the caller. Which calls are legal and what may be answered is
+decided by `qbprocore.qbwc._state`; this module only does the work in between (asking the
+work source, building and parsing qbXML, matching responses to requests).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+
+from qbprocore import qbxml
+from qbprocore.qbwc._errors import LocalProtocolError
+from qbprocore.qbwc._events import (
+    ConnectionFailed,
+    Event,
+    GetInteractiveURL,
+    GetLastError,
+    InteractiveDone,
+    InteractiveRejected,
+    ReceiveResponseXML,
+    SendRequestXML,
+)
+from qbprocore.qbwc._policy import ConnectionErrorPolicy, StatusPolicy
+from qbprocore.qbwc._snapshot import SessionSnapshot
+from qbprocore.qbwc._state import (
+    Outcome,
+    State,
+    check_company_file,
+    check_progress,
+    transition,
+)
+from qbprocore.qbwc._work import (
+    Exchange,
+    Preparing,
+    Received,
+    SessionInfo,
+    WorkRequest,
+    WorkSource,
+)
+
+__all__ = ["NOOP", "Session", "SessionConfig"]
+
+log = logging.getLogger("qbprocore.qbwc")
+
+NOOP = "NoOp"
+"""What ``getLastError`` answers while work is being prepared (the Web Connector pauses)."""
+
+
+@attrs.frozen(kw_only=True)
+class SessionConfig:
+    """Per-service settings that shape each session's answers.
+
+    Attributes:
+        status_policy: The action for each qbXML status code (handed to the work source).
+        connection_error_policy: What to answer ``connectionError``.
+        idle_timeout: Seconds a ticket lives without a call. QuickBooks can spend minutes on
+            a large request, so keep this generous.
+        max_session_age: Seconds a ticket lives at most, however busy.
+        close_message: What ``closeConnection`` answers (shown to the user).
+        interactive_url: What ``getInteractiveURL`` answers (``""``: no interactive mode).
+        fallback_version: qbXML version to speak when the first call carries no usable host
+            information.
+    """
+
+    status_policy: StatusPolicy = attrs.field(factory=StatusPolicy)
+    connection_error_policy: ConnectionErrorPolicy = attrs.field(factory=ConnectionErrorPolicy)
+    idle_timeout: float = 30 * 60
+    max_session_age: float = 12 * 60 * 60
+    close_message: str = "OK"
+    interactive_url: str = ""
+    fallback_version: str = qbxml.DEFAULT_VERSION
+
+
+def _negotiate(event: SendRequestXML, fallback: str) -> tuple[str, str]:
+    """The qbXML version to speak, from the first call's HCP response, and a note if degraded.
+
+    QuickBooks lists every version it speaks in HostRet/SupportedQBXMLVersion; the highest one
+    we share wins. Without a usable HostQueryRs, the qbXMLMajorVers/MinorVers parameters (the
+    highest version QuickBooks supports) are used when we speak them, else the fallback.
+    """
+    note = ""
+    if event.hcp_response.strip():
+        try:
+            doc = qbxml.loads(event.hcp_response.strip())
+            host = next(r for r in doc.responses if isinstance(r, qbxml.HostQueryRs))
+            return qbxml.negotiate_version(host), ""
+        except (qbxml.QbxmlError, StopIteration) as exc:
+            note = f"the host information could not be used ({type(exc).__name__})"
+    offered = f"{event.major_version}.{event.minor_version}"
+    if offered in qbxml.SUPPORTED_VERSIONS:
+        return offered, note
+    return fallback, note
+
+
+class Session:
+    """A session restored from its snapshot, ready to take one call.
+
+    Args:
+        snapshot: The session's stored state.
+        work: The host's work source.
+        config: Service-wide settings.
+    """
+
+    def __init__(
+        self, snapshot: SessionSnapshot, *, work: WorkSource, config: SessionConfig
+    ) -> None:
+        self._snap = snapshot
+        self._work = work
+        self._config = config
+
+    def __repr__(self) -> str:
+        return f"Session(id={self._snap.key[:12]}, state={self._snap.state.value})"
+
+    @property
+    def snapshot(self) -> SessionSnapshot:
+        """The session's state after the calls handled so far."""
+        return self._snap
+
+    @property
+    def state(self) -> State:
+        """The current protocol state."""
+        return self._snap.state
+
+    @property
+    def info(self) -> SessionInfo:
+        """What the work source sees of this session."""
+        s = self._snap
+        return SessionInfo(
+            session_id=s.key[:32],
+            username=s.username,
+            tenant=s.tenant,
+            company_file=s.company_file,
+            qbxml_version=s.qbxml_version,
+            round_trips=s.round_trips,
+        )
+
+    def _move(self, operation: str, outcome: Outcome, now: float, **changes: Any) -> None:
+        state = transition(self._snap.state, operation, outcome)
+        expires = min(now + self._config.idle_timeout, self._snap.hard_expires_at)
+        self._snap = attrs.evolve(self._snap, state=state, expires_at=expires, **changes)
+
+    def end(self, reason: str) -> None:
+        """End the session after a protocol error: DONE, with ``reason`` for getLastError."""
+        self._snap = attrs.evolve(
+            self._snap, state=State.DONE, last_error=reason, pending_xml="", continue_xml=""
+        )
+
+    def handle(self, event: Event, *, now: float) -> str | int:
+        """Apply one ticketed call and return its answer.
+
+        Raises:
+            RemoteProtocolError: the call is not allowed in the session's state.
+            LocalProtocolError: the work source asked for an answer the protocol forbids.
+        """
+        if isinstance(event, SendRequestXML):
+            return self._send(event, now)
+        if isinstance(event, ReceiveResponseXML):
+            return self._receive(event, now)
+        if isinstance(event, GetLastError):
+            # "NoOp" only while paused: anywhere else it would stall the Web Connector.
+            answer = NOOP if self._snap.state is State.PAUSED else self._snap.last_error
+            self._move(event.operation, Outcome.ANSWERED, now)
+            return answer
+        if isinstance(event, ConnectionFailed):
+            return self._connection_failed(event, now)
+        if isinstance(event, GetInteractiveURL):
+            self._move(event.operation, Outcome.ANSWERED, now)
+            return self._config.interactive_url
+        if isinstance(event, InteractiveDone):
+            self._move(event.operation, Outcome.ANSWERED, now)
+            return "Done"
+        if isinstance(event, InteractiveRejected):
+            self._move(event.operation, Outcome.ANSWERED, now)
+            return ""
+        # closeConnection, and anything the table does not list (raises there).
+        self._move(event.operation, Outcome.CLOSED, now)
+        return self._config.close_message
+
+    # -- sendRequestXML ---------------------------------------------------------------------
+
+    def _send(self, event: SendRequestXML, now: float) -> str:
+        op = event.operation
+        transition(self._snap.state, op, Outcome.REQUEST)  # legality first, before any work
+        bound = check_company_file(self._snap.company_file, event.company_file)
+        version = self._snap.qbxml_version
+        if version is None:
+            version, note = _negotiate(event, self._config.fallback_version)
+            if note:
+                log.warning("session %s: %s; speaking qbXML %s", self._snap.key[:12], note, version)
+        self._snap = attrs.evolve(self._snap, company_file=bound, qbxml_version=version)
+        if self._snap.continue_xml:
+            # An iterator is running: its Continue goes out before anything new, with the same
+            # requestID, in this session (iterators die with the session).
+            xml, ids = self._snap.continue_xml, self._snap.pending_ids
+            self._move(
+                op,
+                Outcome.REQUEST,
+                now,
+                pending_xml=xml,
+                continue_xml="",
+                round_trips=self._snap.round_trips + 1,
+                last_error="",
+            )
+            self._snap = attrs.evolve(self._snap, pending_ids=ids)
+            return xml
+        nxt = self._work.next_request(self.info)
+        if nxt is None:
+            self._move(op, Outcome.NO_WORK, now, pending_xml="", pending_ids=())
+            return ""
+        if isinstance(nxt, Preparing):
+            self._move(op, Outcome.NOOP, now)
+            return ""
+        if not isinstance(nxt, WorkRequest):
+            raise LocalProtocolError(
+                f"the work source returned {type(nxt).__name__}, not a WorkRequest,"
+                " Preparing() or None",
+                operation=op,
+            )
+        messages, ids = self._number(nxt.messages)
+        xml = qbxml.dumps(*messages, version=version, on_error=nxt.on_error).decode("ascii")
+        progress = self._snap.progress
+        if nxt.progress is not None:
+            progress = max(0, min(99, nxt.progress))
+        self._move(
+            op,
+            Outcome.REQUEST,
+            now,
+            pending_xml=xml,
+            pending_ids=ids,
+            iterator_fetched=0,
+            round_trips=self._snap.round_trips + 1,
+            progress=progress,
+            last_error="",
+        )
+        return xml
+
+    def _number(
+        self, messages: Sequence[qbxml.QbxmlRequest]
+    ) -> tuple[list[qbxml.QbxmlRequest], tuple[str, ...]]:
+        if not messages:
+            raise LocalProtocolError("a WorkRequest needs at least one message")
+        out: list[qbxml.QbxmlRequest] = []
+        for position, given in enumerate(messages, 1):
+            if not isinstance(given, qbxml.QbxmlRequest):
+                raise LocalProtocolError(
+                    f"a WorkRequest holds qbXML requests, not {type(given).__name__}"
+                )
+            message = given
+            if message.request_id is None:
+                # requestID is how a response finds its request; never leave it out.
+                message = attrs.evolve(  # type: ignore[misc]
+                    message, request_id=f"{self._snap.round_trips + 1}.{position}"
+                )
+            out.append(message)
+        ids = tuple(str(m.request_id) for m in out)
+        if len(set(ids)) != len(ids):
+            raise LocalProtocolError(f"requestIDs repeat within one request: {list(ids)}")
+        return out, ids
+
+    # -- receiveResponseXML -----------------------------------------------------------------
+
+    def _receive(self, event: ReceiveResponseXML, now: float) -> int:
+        op = event.operation
+        transition(self._snap.state, op, Outcome.MORE)  # legality first
+        info = self.info
+        requests = self._pending_requests()
+        if event.hresult.strip() or (not event.response.strip() and event.message.strip()):
+            # QuickBooks itself failed; the only case where a negative answer is right.
+            received = Received(
+                exchanges=tuple(
+                    Exchange(
+                        request=r, response=None, action=self._config.status_policy.action(None)
+                    )
+                    for r in requests
+                ),
+                hresult=event.hresult,
+                message=event.message,
+            )
+            self._work.receive(info, received)
+            value = check_progress(-1, done=False, hresult=True)
+            error = f"QuickBooks error {event.hresult or '(no code)'}: {event.message}".strip()
+            self._move(op, Outcome.HRESULT, now, pending_xml="", last_error=error)
+            return value
+        exchanges, continue_xml, fetched, remaining, error = self._match(event.response, requests)
+        received = Received(
+            exchanges=exchanges,
+            error=error,
+            continuing=bool(continue_xml),
+            xml=event.response,
+        )
+        self._work.receive(info, received)
+        done = not continue_xml and not self._work.has_work(self.info)
+        if done:
+            progress = 100
+        elif continue_xml and fetched + remaining:
+            progress = min(99, (100 * fetched) // (fetched + remaining))
+        else:
+            progress = min(99, self._snap.progress)
+        check_progress(progress, done=done, hresult=False)
+        self._move(
+            op,
+            Outcome.COMPLETE if done else Outcome.MORE,
+            now,
+            pending_xml="",
+            continue_xml=continue_xml,
+            iterator_fetched=fetched if continue_xml else 0,
+            progress=progress,
+            last_error=error,
+        )
+        return progress
+
+    def _pending_requests(self) -> list[qbxml.QbxmlRequest]:
+        if not self._snap.pending_xml:
+            return []
+        return list(qbxml.loads(self._snap.pending_xml).requests)
+
+    def _match(
+        self, response_xml: str, requests: list[qbxml.QbxmlRequest]
+    ) -> tuple[tuple[Exchange, ...], str, int, int, str]:
+        policy = self._config.status_policy
+        try:
+            doc = qbxml.loads(response_xml.strip())
+        except qbxml.QbxmlError as exc:
+            log.warning("session %s: unreadable response: %s", self._snap.key[:12], exc)
+            unread = tuple(
+                Exchange(request=r, response=None, action=policy.action(None)) for r in requests
+            )
+            return unread, "", 0, 0, f"the response could not be read: {exc}"
+        by_id = {str(r.request_id): r for r in requests}
+        answered: dict[str, qbxml.QbxmlResponse] = {}
+        stray: list[Exchange] = []
+        for rs in doc.responses:
+            rid = str(rs.request_id) if rs.request_id is not None else ""
+            if rid in by_id and rid not in answered:
+                answered[rid] = rs
+            else:
+                stray.append(Exchange(request=None, response=rs, action=policy.action(rs)))
+        exchanges: list[Exchange] = []
+        continues: list[qbxml.QbxmlRequest] = []
+        fetched = self._snap.iterator_fetched
+        remaining = 0
+        for rq in requests:
+            found = answered.get(str(rq.request_id))
+            exchanges.append(Exchange(request=rq, response=found, action=policy.action(found)))
+            iterator = getattr(rq, "iterator", None)
+            if found is None or iterator is None or not found.ok:
+                continue
+            left = getattr(found, "iterator_remaining_count", None) or 0
+            iterator_id = getattr(found, "iterator_id", None)
+            fetched += len(found.records)
+            if left > 0 and iterator_id:
+                remaining += left
+                # Same requestID on purpose: that is how the caller recognises the pages.
+                continues.append(
+                    attrs.evolve(  # type: ignore[misc]
+                        rq, iterator=qbxml.Iterator.CONTINUE, iterator_id=iterator_id
+                    )
+                )
+        continue_xml = ""
+        if continues:
+            continue_xml = qbxml.dumps(*continues, version=self._snap.qbxml_version).decode("ascii")
+            self._snap = attrs.evolve(
+                self._snap, pending_ids=tuple(str(c.request_id) for c in continues)
+            )
+        return tuple(exchanges + stray), continue_xml, fetched, remaining, ""
+
+    # -- connectionError --------------------------------------------------------------------
+
+    def _connection_failed(self, event: ConnectionFailed, now: float) -> str:
+        op = event.operation
+        transition(self._snap.state, op, Outcome.GIVE_UP)  # legality first
+        attempt = self._snap.connection_errors + 1
+        answer = self._config.connection_error_policy.answer(
+            attempt=attempt, hresult=event.hresult, message=event.message
+        )
+        error = f"QuickBooks could not be opened ({event.hresult}): {event.message}"
+        if answer and answer != "done":
+            # Retrying another file: the ticket is re-bound to it.
+            self._move(
+                op,
+                Outcome.RETRY,
+                now,
+                connection_errors=attempt,
+                company_file=answer,
+                last_error=error,
+            )
+            return answer
+        self._move(op, Outcome.GIVE_UP, now, connection_errors=attempt, last_error=error)
+        return "done"

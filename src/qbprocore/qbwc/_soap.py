@@ -1,0 +1,202 @@
+"""SOAP 1.1 codec for the Web Connector's calls, on lxml, kept apart from the session.
+
+Decoding is tolerant where the Web Connector and its imitators vary, and strict where
+safety is at stake:
+
+- any envelope prefix (``soap:``, ``s:``, ``SOAP-ENV:`` or a default namespace) is accepted;
+  elements are matched by namespace and local name, never by prefix;
+- the operation element may come with or without the ``http://developer.intuit.com/``
+  namespace (some test clients drop it); parameters are matched by local name;
+- a missing or ``xsi:nil`` parameter reads as ``""`` (the WSDL makes them all optional);
+- a DOCTYPE or entity declaration anywhere refuses the whole body (entity expansion is how
+  XML bombs and file disclosure work), and entities are never resolved.
+
+Encoding always writes every result element, including empty strings (``<string></string>``):
+the Web Connector reads ``authenticate``'s array by position, so a dropped empty element
+shifts the meaning of the rest — a bug several SOAP frameworks had.
+
+A SOAP fault is produced only for a body that is not a usable envelope (`SoapFaultError`);
+everything that is a well-formed call gets a normal answer, because a fault makes the Web
+Connector retry the same call endlessly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lxml import etree
+
+from qbprocore.qbwc._errors import SoapFaultError
+from qbprocore.qbwc._events import OPERATIONS, Event
+
+__all__ = [
+    "INTUIT_NS",
+    "SOAP_ENV_NS",
+    "decode_call",
+    "encode_fault",
+    "encode_result",
+    "operation_from_action",
+]
+
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+"""SOAP 1.1 envelope namespace."""
+SOAP12_ENV_NS = "http://www.w3.org/2003/05/soap-envelope"
+INTUIT_NS = "http://developer.intuit.com/"
+"""Namespace of the Web Connector's operations."""
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+_ENVELOPE = f"{{{SOAP_ENV_NS}}}Envelope"
+_BODY = f"{{{SOAP_ENV_NS}}}Body"
+_NIL = f"{{{XSI_NS}}}nil"
+
+
+def _parser() -> etree.XMLParser:
+    # huge_tree: receiveResponseXML carries a whole qbXML document as one text node, which can
+    # exceed libxml2's 10 MB default. Entities are never resolved and DTDs never loaded; DOCTYPEs
+    # are refused before parsing (below), so huge_tree cannot be abused for entity expansion.
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=True,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+_PARSER = _parser()
+
+
+def operation_from_action(soap_action: str | None) -> str | None:
+    """The operation named by a ``SOAPAction`` header, or ``None``.
+
+    Tolerant of quoting and of the base URL: ``"http://developer.intuit.com/authenticate"``,
+    ``http://developer.intuit.com/authenticate`` and ``authenticate`` all give
+    ``"authenticate"``. Intuit's own WSDLs spell ``interactiveRejected``'s action as
+    ``.../Rejected``, so that spelling is understood too. The body decides the operation; the
+    header is only a cross-check.
+    """
+    if not soap_action:
+        return None
+    name = soap_action.strip().strip('"').strip("'").rstrip("/").rsplit("/", 1)[-1]
+    if name == "Rejected":
+        return "interactiveRejected"
+    return name or None
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""  # comments and processing instructions have non-string tags
+    return tag.rsplit("}", 1)[-1]
+
+
+def decode_call(body: bytes | str) -> Event:
+    """Decode one SOAP request envelope into its call event.
+
+    Args:
+        body: The HTTP request body.
+
+    Returns:
+        The event for the operation in the body, e.g. `SendRequestXML`.
+
+    Raises:
+        SoapFaultError: the body is not well-formed XML, has a DOCTYPE, is not a SOAP 1.1
+            envelope, has no operation in its Body, names an unknown operation, or gives a
+            non-integer where the WSDL says ``int``.
+    """
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise SoapFaultError(f"the request body is not well-formed XML: {exc}") from None
+    if root.tag != _ENVELOPE:
+        if root.tag == f"{{{SOAP12_ENV_NS}}}Envelope":
+            raise SoapFaultError(
+                "SOAP 1.2 envelopes are not supported; the Web Connector speaks SOAP 1.1",
+                fault_code="VersionMismatch",
+            )
+        raise SoapFaultError(f"expected a SOAP 1.1 Envelope, got <{_local(root.tag)}>")
+    body_el = root.find(_BODY)
+    if body_el is None:
+        raise SoapFaultError("the SOAP envelope has no Body")
+    call = next((el for el in body_el if isinstance(el.tag, str)), None)
+    if call is None:
+        raise SoapFaultError("the SOAP Body names no operation")
+    name = _local(call.tag)
+    cls = OPERATIONS.get(name)
+    if cls is None:
+        raise SoapFaultError(f"unknown operation {name!r}", operation=name)
+    values: dict[str, str] = {}
+    for child in call:
+        local = _local(child.tag)
+        if local and local not in values:
+            values[local] = "" if child.get(_NIL) in ("true", "1") else (child.text or "")
+    kwargs: dict[str, object] = {}
+    for xml_name, attr in cls.params:
+        raw = values.get(xml_name, "")
+        if attr in ("major_version", "minor_version"):
+            try:
+                kwargs[attr] = int(raw) if raw.strip() else 0
+            except ValueError:
+                raise SoapFaultError(
+                    f"{name}.{xml_name} must be an integer, got {raw[:20]!r}", operation=name
+                ) from None
+        else:
+            kwargs[attr] = raw
+    return cls(**kwargs)
+
+
+def _envelope(payload: etree._Element) -> bytes:
+    env = etree.Element(f"{{{SOAP_ENV_NS}}}Envelope", nsmap={"soap": SOAP_ENV_NS})
+    body = etree.SubElement(env, f"{{{SOAP_ENV_NS}}}Body")
+    body.append(payload)
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+
+
+def encode_result(operation: str, result: str | int | Sequence[str]) -> bytes:
+    """Encode the answer to ``operation`` as a SOAP response envelope.
+
+    Args:
+        operation: The SOAP operation (``"authenticate"``).
+        result: A ``str`` for most operations, an ``int`` for ``receiveResponseXML`` and a
+            sequence of strings for ``authenticate``. Empty strings become empty elements.
+
+    Raises:
+        ValueError: ``result`` has the wrong type for ``operation``.
+    """
+    cls = OPERATIONS.get(operation)
+    if cls is None:
+        raise ValueError(f"unknown operation {operation!r}")
+    # A default namespace (prefix None) as in Intuit's samples; lxml-stubs types nsmap keys as str.
+    nsmap = {None: INTUIT_NS}
+    response = etree.Element(
+        f"{{{INTUIT_NS}}}{operation}Response",
+        nsmap=nsmap,  # type: ignore[arg-type]
+    )
+    out = etree.SubElement(response, f"{{{INTUIT_NS}}}{operation}Result")
+    if cls.result == "array":
+        if isinstance(result, (str, int)):
+            raise ValueError(f"{operation} answers a sequence of strings, got {result!r}")
+        for item in result:
+            etree.SubElement(out, f"{{{INTUIT_NS}}}string").text = str(item)
+    elif cls.result == "int":
+        if not isinstance(result, int) or isinstance(result, bool):
+            raise ValueError(f"{operation} answers an integer, got {result!r}")
+        out.text = str(result)
+    else:
+        if not isinstance(result, str):
+            raise ValueError(f"{operation} answers a string, got {result!r}")
+        out.text = result  # "" still writes <...Result></...Result>
+    return _envelope(response)
+
+
+def encode_fault(error: SoapFaultError) -> bytes:
+    """Encode a SOAP 1.1 fault for a malformed request (sent with HTTP status 500)."""
+    fault = etree.Element(f"{{{SOAP_ENV_NS}}}Fault")
+    # faultcode is a QName in the envelope namespace; the "soap" prefix is declared on it.
+    etree.SubElement(fault, "faultcode").text = f"soap:{error.fault_code}"
+    etree.SubElement(fault, "faultstring").text = str(error)
+    return _envelope(fault)
