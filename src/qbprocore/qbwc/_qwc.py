@@ -1,11 +1,11 @@
 """`.qwc` files: what a user loads into the Web Connector to connect it to our endpoint.
 
 `QwcFile` checks every rule the Web Connector enforces before the file reaches a customer:
-HTTPS for every URL unless the host is the local machine, GUIDs in braces, one scheduler
-interval, known preference values. `QwcFile.for_connection` derives ``OwnerID`` and
-``FileID`` from a connection id, so regenerating the file for the same connection gives the
-same IDs (the Web Connector treats new IDs as a new application and asks the user to
-authorise it again in QuickBooks).
+HTTPS for the URLs the Web Connector calls unless the host is the local machine, GUIDs in
+braces, one scheduler interval, known preference values. `QwcFile.for_connection` derives
+``OwnerID`` and ``FileID`` from a connection id, so regenerating the file for the same
+connection gives the same IDs (the Web Connector treats new IDs as a new application and asks
+the user to authorise it again in QuickBooks).
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ def stable_guid(*parts: str) -> str:
     return "{" + str(uuid.uuid5(_NAMESPACE, "\x00".join(parts))).upper() + "}"
 
 
-def _check_url(field: str, url: str) -> None:
+def _check_url(field: str, url: str, *, https: bool = True) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise QwcError(f"{field} must be an absolute http(s) URL, got {url!r}", field=field)
-    if parts.scheme != "https" and parts.hostname.lower() not in _LOCAL_HOSTS:
+    if https and parts.scheme != "https" and parts.hostname.lower() not in _LOCAL_HOSTS:
         raise QwcError(
             f"{field} must use https (the Web Connector allows http only for localhost),"
             f" got {url!r}",
@@ -67,7 +67,7 @@ class QwcFile:
     Attributes:
         app_name: Name shown in the Web Connector; unique per company file.
         app_url: The SOAP endpoint (https, or http on localhost).
-        app_support: A support page for the application (same URL rules).
+        app_support: A support page for the application (an absolute http(s) URL).
         username: The user name the Web Connector sends to ``authenticate``.
         owner_id: GUID in braces identifying the application's data in QuickBooks.
         file_id: GUID in braces identifying this company-file connection.
@@ -111,7 +111,9 @@ class QwcFile:
         if not self.username.strip():
             raise QwcError("UserName must not be empty", field="UserName")
         _check_url("AppURL", self.app_url)
-        _check_url("AppSupport", self.app_support)
+        # The Web Connector calls AppURL (and CertURL) itself, so those must be HTTPS; AppSupport
+        # is only a page shown to the user, and Intuit's own samples serve it over http.
+        _check_url("AppSupport", self.app_support, https=False)
         if self.cert_url is not None:
             _check_url("CertURL", self.cert_url)
         _check_guid("OwnerID", self.owner_id)

@@ -108,7 +108,7 @@ class WebConnectorService:
     def __repr__(self) -> str:
         return f"WebConnectorService(store={self.store!r})"
 
-    # -- HTTP-level entry points -------------------------------------------------------------
+    # -- HTTP-level entry points ------------------------------------------------------------
 
     def handle(self, body: bytes, *, soap_action: str | None = None) -> SoapResponse:
         """Answer one SOAP request body.
@@ -136,7 +136,7 @@ class WebConnectorService:
         """The service's WSDL with ``address`` (the endpoint's URL) filled in."""
         return wsdl(address)
 
-    # -- typed entry point -------------------------------------------------------------------
+    # -- typed entry point ------------------------------------------------------------------
 
     def call(self, event: Event) -> str | int | list[str]:
         """Answer one decoded call (what `handle` does after decoding).

@@ -183,7 +183,7 @@ class Session:
         self._move(event.operation, Outcome.CLOSED, now)
         return self._config.close_message
 
-    # -- sendRequestXML ---------------------------------------------------------------------
+    # -- sendRequestXML --------------------------------------------------------------------
 
     def _send(self, event: SendRequestXML, now: float) -> str:
         op = event.operation
@@ -264,7 +264,7 @@ class Session:
             raise LocalProtocolError(f"requestIDs repeat within one request: {list(ids)}")
         return out, ids
 
-    # -- receiveResponseXML -----------------------------------------------------------------
+    # -- receiveResponseXML ----------------------------------------------------------------
 
     def _receive(self, event: ReceiveResponseXML, now: float) -> int:
         op = event.operation
@@ -371,7 +371,7 @@ class Session:
             )
         return tuple(exchanges + stray), continue_xml, fetched, remaining, ""
 
-    # -- connectionError --------------------------------------------------------------------
+    # -- connectionError -------------------------------------------------------------------
 
     def _connection_failed(self, event: ConnectionFailed, now: float) -> str:
         op = event.operation

@@ -17,7 +17,7 @@ from lxml import etree
 from qbprocore.qbwc._events import OPERATIONS
 from qbprocore.qbwc._soap import INTUIT_NS
 
-__all__ = ["SERVICE_NAME", "wsdl"]
+__all__ = ["wsdl"]
 
 SERVICE_NAME = "QBWebConnectorSvc"
 """The WSDL service name Intuit uses (kept for tools that look it up by name)."""

@@ -150,7 +150,7 @@ class FakeQuickBooks:
         sizes = ", ".join(f"{e}={len(t)}" for e, t in self.lists.items())
         return f"FakeQuickBooks({sizes}, Bill={len(self.bills)})"
 
-    # -- seeding and inspection --------------------------------------------------------------
+    # -- seeding and inspection -------------------------------------------------------------
 
     def _new_list_id(self) -> str:
         return f"{0x80000000 + next(self._ids):08X}-1767632400"
@@ -210,7 +210,7 @@ class FakeQuickBooks:
                 )
             )
 
-    # -- fault injection ---------------------------------------------------------------------
+    # -- fault injection --------------------------------------------------------------------
 
     def lock(self, object_id: str, *, code: int = 3170) -> None:
         """Make changes to ``object_id`` (ListID or TxnID) fail with ``code`` (3170 or 3175)."""
@@ -254,7 +254,7 @@ class FakeQuickBooks:
         """Make every open iterator unknown (as when one is not continued promptly)."""
         self._iterators.clear()
 
-    # -- the HCP response ----------------------------------------------------------------------
+    # -- the HCP response ---------------------------------------------------------------------
 
     def hcp_response(self) -> str:
         """The strHCPResponse of a session's first ``sendRequestXML``."""
@@ -315,7 +315,7 @@ class FakeQuickBooks:
             ),
         )
 
-    # -- processing ------------------------------------------------------------------------------
+    # -- processing -----------------------------------------------------------------------------
 
     def process(self, request: str | bytes) -> QuickBooksAnswer:
         """Run one qbXML request document, as QuickBooks does for the Web Connector."""
@@ -388,7 +388,7 @@ class FakeQuickBooks:
         )
         return out
 
-    # -- lists -------------------------------------------------------------------------------------
+    # -- lists -----------------------------------------------------------------------------------
 
     def _by_name(self, entity: str, full_name: str) -> qbxml.QbxmlModel | None:
         wanted = full_name.casefold()
@@ -563,7 +563,7 @@ class FakeQuickBooks:
             **records,
         )
 
-    # -- bills -------------------------------------------------------------------------------------
+    # -- bills -----------------------------------------------------------------------------------
 
     def _bill_add(
         self, rq: qbxml.QbxmlRequest, rs_cls: type[qbxml.QbxmlResponse]
@@ -701,7 +701,7 @@ class FakeQuickBooks:
         return self._rs(rs_cls, rq, preferences_ret=self._preferences())
 
 
-# -- helpers ---------------------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------
 
 
 def _field_names(cls: type[qbxml.QbxmlModel]) -> set[str]:

@@ -1,0 +1,75 @@
+"""The default authenticator: scrypt hashes, constant-time compare, same under python -O."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from qbprocore import qbwc
+
+
+def test_hash_format_and_verification() -> None:
+    stored = qbwc.hash_password("s3cret", salt=b"0123456789abcdef", n=2**8)
+    scheme, n, r, p, _salt, _digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", "256", "8", "1")
+    assert "s3cret" not in stored
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_hash("demo", stored, company_file="C:\\A.QBW", tenant="t1")
+    account = auth.authenticate("demo", "s3cret")
+    assert account == qbwc.Account(username="demo", company_file="C:\\A.QBW", tenant="t1")
+    assert auth.authenticate("demo", "S3cret") is None
+    assert auth.authenticate("Demo", "s3cret") is None
+    assert auth.authenticate("demo", "") is None
+
+
+def test_default_cost_is_memory_hard() -> None:
+    stored = qbwc.hash_password("x")
+    assert stored.split("$")[1:4] == ["16384", "8", "1"]
+
+
+def test_salts_are_random_and_short_salts_refused() -> None:
+    assert qbwc.hash_password("x", n=2**8) != qbwc.hash_password("x", n=2**8)
+    with pytest.raises(ValueError, match="16"):
+        qbwc.hash_password("x", salt=b"short")
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    with pytest.raises(ValueError, match="scrypt"):
+        auth.add_hash("demo", "plaintext")
+
+
+def test_malformed_stored_hash_never_authenticates() -> None:
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_hash("demo", "scrypt$broken")
+    assert auth.authenticate("demo", "anything") is None
+
+
+def test_secrets_not_in_repr() -> None:
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_user("demo", "hunter2")
+    assert "hunter2" not in repr(auth)
+    assert "demo" not in repr(auth)
+
+
+def test_behaviour_is_the_same_under_python_O() -> None:
+    code = (
+        "from qbprocore import qbwc\n"
+        "a = qbwc.PasswordAuthenticator(n=2**8)\n"
+        "a.add_user('demo', 'demo')\n"
+        "print(a.authenticate('demo', 'demo') is not None, a.authenticate('demo', 'x') is None,"
+        " a.authenticate('x', 'demo') is None)\n"
+    )
+    for flags in ([], ["-O"]):
+        out = subprocess.run(
+            [sys.executable, *flags, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        assert out.strip() == "True True True", flags
+
+
+def test_authenticators_are_a_protocol() -> None:
+    class Static:
+        def authenticate(self, username: str, password: str) -> qbwc.Account | None:
+            return qbwc.Account(username=username) if password == "ok" else None
+
+    assert isinstance(Static(), qbwc.Authenticator)
+    assert isinstance(qbwc.PasswordAuthenticator(n=2**8), qbwc.Authenticator)
