@@ -225,3 +225,23 @@ def test_unknown_budget_admits_one_probe(clock: FakeClock) -> None:
     assert limiter.reserve() is None  # wait for the probe's answer
     limiter.release()
     assert limiter.reserve() == 0.0  # no answer carried headers: probe again
+
+
+def test_a_late_answer_from_an_old_window_does_not_rewind_the_budget(clock: FakeClock) -> None:
+    limiter = RateLimiter(clock=clock, max_jitter=0.0)
+    now = clock.time()
+
+    def headers(remaining: int, reset: float) -> httpx.Headers:
+        return httpx.Headers(
+            {
+                "X-Rate-Limit-Limit": "20",
+                "X-Rate-Limit-Remaining": str(remaining),
+                "X-Rate-Limit-Reset": str(reset),
+            }
+        )
+
+    limiter.update(headers(0, now + 20))  # the newer window is spent
+    limiter.update(headers(15, now + 10))  # a late answer from the window before it
+    assert limiter.remaining == 0
+    assert limiter.reset_at == now + 20
+    assert limiter.reserve() == 20.0

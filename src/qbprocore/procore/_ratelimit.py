@@ -46,6 +46,7 @@ class RateLimiter:
         self.remaining: float | None = None
         self.reset_at: float | None = None
         self._blocked_until = 0.0
+        self._newest_reset = 0.0  # survives roll-overs, to recognise late answers
         self._in_flight = 0
         #: Seconds callers were told to wait in total (for benchmarks and diagnostics).
         self.waited = 0.0
@@ -66,8 +67,9 @@ class RateLimiter:
         with self._lock:
             if self.reset_at is not None and now >= self.reset_at:
                 # The reported window rolled over: a fresh window of the known size, with its
-                # reset unknown until the next answer.
-                self.remaining = None if self.limit is None else float(self.limit)
+                # reset unknown until the next answer. Requests still in flight may land in the
+                # new window, so they are charged to it.
+                self.remaining = None if self.limit is None else float(self.limit - self._in_flight)
                 self.reset_at = None
             wait = 0.0
             if now < self._blocked_until:
@@ -106,6 +108,11 @@ class RateLimiter:
         if remaining is None or reset is None:
             return
         with self._lock:
+            same_limit = limit is None or self.limit is None or int(limit) == self.limit
+            if same_limit and reset < self._newest_reset:
+                # A late answer from an earlier instance of the same window: applying it would
+                # rewind the budget to a window that is already over.
+                return
             others = max(0, self._in_flight - 1)  # sent by us, not yet counted by the server
             reported = remaining - others
             if self.reset_at is not None and reset == self.reset_at and self.remaining is not None:
@@ -114,6 +121,7 @@ class RateLimiter:
             else:
                 self.remaining = reported
             self.reset_at = reset
+            self._newest_reset = max(self._newest_reset, reset)
             if limit is not None:
                 self.limit = int(limit)
 
