@@ -43,6 +43,12 @@ _POLL = 0.02  # seconds between checks while an answer that sets the budget is i
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
+def _log_pacing(wait: float, method: str, url: str) -> None:
+    # Pacing is not a retry (nothing failed), but a long silent pause looks like a hang.
+    if wait >= 1.0:
+        _log.info("rate limit nearly spent: waiting %.1f s before %s %s", wait, method, url)
+
+
 class _Common:
     """Configuration shared by the sync and async clients."""
 
@@ -314,6 +320,7 @@ class ProcoreClient(_Common):
                 if wait is None:
                     limiter.wait_for_answer()
                 else:
+                    _log_pacing(wait, method, bare)
                     self.clock.sleep(wait)
             response: httpx.Response | None = None
             try:
@@ -475,6 +482,8 @@ class AsyncProcoreClient(_Common):
             headers = self._headers(token.access_token, company_scoped)
             limiter = self.limiter
             while (wait := limiter.reserve()) != 0.0:
+                if wait is not None:
+                    _log_pacing(wait, method, bare)
                 # Waiting for another task's answer: poll briefly, never block the loop.
                 await self.clock.asleep(_POLL if wait is None else wait)
             response: httpx.Response | None = None

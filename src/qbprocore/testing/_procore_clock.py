@@ -17,6 +17,10 @@ class FakeClock:
     waits it *asked for* are recorded in :attr:`sleeps` for assertions. Share one instance
     between the client and :class:`FakeProcore` so both see the same time.
 
+    With several threads, sleeps add up (two threads each waiting 10 s move the clock 20 s),
+    so time runs faster than it would for real; assert on what was requested
+    (:attr:`sleeps`, call counts), not on elapsed fake time across threads.
+
     Args:
         start: Initial epoch seconds.
         seed: Seed of the jitter source.
