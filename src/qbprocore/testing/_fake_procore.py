@@ -203,7 +203,7 @@ class FakeProcore:
         self._next_id = 2**33  # ids beyond 32 bits, as in real Procore data
         self._routes = _routes()
 
-    # -- setup helpers ---------------------------------------------------------------------
+    # -- setup helpers --------------------------------------------------------------------
 
     @property
     def company_id(self) -> int:
@@ -315,7 +315,7 @@ class FakeProcore:
                 if (method is None or c.method == method) and (path is None or path in c.path)
             ]
 
-    # -- seams -----------------------------------------------------------------------------
+    # -- seams ----------------------------------------------------------------------------
 
     def transport(self) -> httpx.MockTransport:
         """An httpx transport that answers from this fake (works for sync and async clients)."""
@@ -385,7 +385,7 @@ class FakeProcore:
                 raise httpx.ReadTimeout("injected: response lost after commit", request=request)
             return response
 
-    # -- internals: bookkeeping ------------------------------------------------------------
+    # -- internals: bookkeeping -----------------------------------------------------------
 
     def _record(self, request: httpx.Request, status: int, company: str | None) -> None:
         self.calls.append(
@@ -415,7 +415,7 @@ class FakeProcore:
             "%Y-%m-%dT%H:%M:%SZ"
         )
 
-    # -- OAuth -----------------------------------------------------------------------------
+    # -- OAuth ----------------------------------------------------------------------------
 
     def _oauth(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -497,7 +497,7 @@ class FakeProcore:
             body["refresh_token"] = refresh
         return _json(200, body, {"Cache-Control": "no-store"})
 
-    # -- API -------------------------------------------------------------------------------
+    # -- API ------------------------------------------------------------------------------
 
     def _authenticate(self, request: httpx.Request) -> _Token | httpx.Response:
         header = request.headers.get("Authorization", "")
