@@ -6,6 +6,8 @@ import datetime as dt
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qbprocore.procore import ProcoreAuth, ProcoreClient, RateLimiterRegistry
 from qbprocore.testing import FakeClock, FakeProcore
@@ -161,3 +163,17 @@ def test_link_header_absent_falls_back_to_page_numbers(fake: FakeProcore, clock:
         http_client=httpx.Client(transport=httpx.MockTransport(handler)),
     )
     assert [v.id for v in client.vendors.list(per_page=2)] == [1, 2, 3, 4, 5]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    total=st.integers(min_value=0, max_value=60), per_page=st.integers(min_value=1, max_value=25)
+)
+def test_every_record_exactly_once_in_ceil_n_over_per_page_calls(total: int, per_page: int) -> None:
+    clock = FakeClock()
+    fake = FakeProcore(clock=clock)
+    fake.seed("vendors", [{"name": f"v{i}"} for i in range(total)])
+    client, _seen = _capture(fake, clock)
+    names = [v.name for v in client.vendors.list(per_page=per_page)]
+    assert names == [f"v{i}" for i in range(total)]
+    assert len(fake.api_calls(path="/vendors")) == max(1, -(-total // per_page))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qbprocore.procore import (
     MAX_SYNC_BATCH,
@@ -167,3 +169,37 @@ def test_sync_body_shape(fake: FakeProcore, clock: FakeClock) -> None:
         "company_id": fake.company_id,
         "updates": [{"origin_id": "QB-1", "name": "A", "origin_data": '{"edit_sequence":"1"}'}],
     }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["origin", "id", "none"]), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_classify_gives_one_result_per_item_in_input_order(
+    shapes: list[tuple[str, bool]],
+) -> None:
+    """Whatever mix of keys and failures Procore answers with, each item gets one result."""
+    sent: list[dict[str, object]] = []
+    entities: list[dict[str, object]] = []
+    errors: list[dict[str, object]] = []
+    for n, (key, fails) in enumerate(shapes):
+        item: dict[str, object] = {"name": f"n{n}"}
+        if key == "origin":
+            item["origin_id"] = f"o{n}"
+        elif key == "id":
+            item["id"] = 1000 + n
+        sent.append(item)
+        if fails:
+            errors.append({**item, "errors": {"name": ["bad"]}})
+        else:
+            entities.append({**item, "id": item.get("id", 5000 + n)})
+    # Procore keeps the input order within entities and within errors.
+    results = classify(sent, 7, {"entities": entities, "errors": errors}, Vendor)
+    assert [r.index for r in results] == [7 + n for n in range(len(sent))]
+    for result, (_key, fails) in zip(results, shapes, strict=True):
+        assert (result.status == "failed") == fails
+    assert sum(r.status == "failed" for r in results) == sum(f for _k, f in shapes)

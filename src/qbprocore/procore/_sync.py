@@ -133,6 +133,7 @@ class _Matcher:
     """Finds which sent item a returned entity or error belongs to."""
 
     def __init__(self, sent: Sequence[Mapping[str, Any]]) -> None:
+        self.sent = sent
         self.by_origin: dict[str, int] = {}
         self.by_id: dict[str, int] = {}
         self.unkeyed: list[int] = []
@@ -146,10 +147,24 @@ class _Matcher:
             if origin is None and ident is None:
                 self.unkeyed.append(pos)
 
-    def locate(self, obj: Mapping[str, Any]) -> int | None:
+    def locate(self, obj: Mapping[str, Any], *, echo: bool = False) -> int | None:
+        """The sent item ``obj`` answers for.
+
+        Args:
+            obj: A returned entity, or an error entry (which echoes the item it refuses).
+            echo: Whether ``obj`` echoes the sent item; unkeyed items are then matched by
+                content first, because errors and entities come back in two separate lists
+                and order alone cannot tell which unkeyed item failed.
+        """
         origin, ident = _key(obj.get("origin_id")), _key(obj.get("id"))
         candidates = [self.by_origin.get(origin or ""), self.by_id.get(ident or "")]
-        # Unkeyed items can only be matched by order (Procore keeps the input order).
+        if echo:
+            candidates += [
+                pos
+                for pos in self.unkeyed
+                if all(obj.get(k) == v for k, v in self.sent[pos].items())
+            ]
+        # Otherwise unkeyed items match by order (Procore keeps the input order).
         candidates += self.unkeyed
         for pos in candidates:
             if pos is not None and pos not in self.taken:
@@ -179,7 +194,7 @@ def classify(
     results: dict[int, SyncItemResult[M]] = {}
     data = body if isinstance(body, Mapping) else {}
     for err in data.get("errors") or []:
-        pos = matcher.locate(err) if isinstance(err, Mapping) else None
+        pos = matcher.locate(err, echo=True) if isinstance(err, Mapping) else None
         if pos is None:
             continue
         raw = err.get("errors")
