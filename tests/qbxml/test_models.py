@@ -152,3 +152,17 @@ def test_response_records_and_status_helpers() -> None:
     assert rs.ok
     assert not rs.is_no_match
     rs.raise_for_status()
+
+
+def test_models_pickle_copy_and_convert_with_attrs() -> None:
+    import copy
+    import pickle
+
+    vendor = qbxml.VendorRet(
+        name="A", balance=Decimal("1.00"), vendor_address=qbxml.Address(city="Boston")
+    )
+    assert pickle.loads(pickle.dumps(vendor)) == vendor
+    assert copy.deepcopy(vendor) == vendor
+    as_dict = attrs.asdict(vendor)
+    assert as_dict["vendor_address"]["city"] == "Boston"
+    assert as_dict["balance"] == Decimal("1.00")
