@@ -164,25 +164,28 @@ def test_rotated_refresh_token_is_saved_before_first_use(
 def test_spent_refresh_token_rereads_store_then_requires_reauthorization(
     fake: FakeProcore, clock: FakeClock, http: httpx.Client
 ) -> None:
-    store = MemoryTokenStore()
+    class Counting(MemoryTokenStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loads = 0
+
+        def load(self, key: str) -> Token | None:
+            self.loads += 1
+            return super().load(key)
+
+    store = Counting()
     auth = _code_auth(fake, clock, store)
     _login(auth, http)
     fake.revoke_refresh_tokens()
     clock.advance(fake.token_lifetime)
-    loads = 0
-    original = store.load
-
-    def counting_load(key: str) -> Token | None:
-        nonlocal loads
-        loads += 1
-        return original(key)
-
-    store.load = counting_load  # type: ignore[method-assign]
+    store.loads = 0
     with pytest.raises(ReauthorizationRequiredError, match="authorize the app again") as info:
         auth.get_token(http)
     assert info.value.error == "invalid_grant"
-    assert loads >= 2  # one read under the lock, one re-read after invalid_grant
+    # _peek, the read under the lock, and exactly one re-read after invalid_grant.
+    assert store.loads == 3
     assert fake.client_secret not in str(info.value)
+    assert fake.token_calls == 2  # the code exchange and the one refused refresh
 
 
 def test_invalid_grant_uses_a_pair_another_holder_saved(

@@ -160,6 +160,12 @@ class FakeProcore:
         retry_after_on_429: Whether 429 answers carry ``Retry-After`` besides the reset.
         login_url: Base URL the fake's environment uses for OAuth.
         api_url: Base URL the fake's environment uses for the API.
+
+    Attributes:
+        environment: An :class:`~qbprocore.procore.Environment` pointing at the fake's hosts.
+        calls: Every API request answered (or failed by a fault), in order.
+        token_calls: How many requests reached ``/oauth/token``.
+        disconnected: Company ids whose app installation was removed (answer 403).
     """
 
     def __init__(
@@ -367,7 +373,8 @@ class FakeProcore:
         path = request.url.path
         if path.startswith("/oauth/"):
             with self._lock:
-                self.token_calls += 1
+                if path == "/oauth/token":
+                    self.token_calls += 1
                 return self._oauth(request)
         with self._lock:
             fault = self._take_fault(request)
