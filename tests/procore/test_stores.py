@@ -191,3 +191,11 @@ def test_store_lock_excludes_other_processes(tmp_path: Path) -> None:
     lines = log.read_text().split()
     assert len(lines) == 30
     assert lines == ["enter", "exit"] * 15
+
+
+def test_a_tampered_or_foreign_blob_is_a_store_error(tmp_path: Path) -> None:
+    cipher = TokenCipher([TokenCipher.generate_key()])
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps({"k": cipher.encrypt(b'{"unexpected": 1}').decode()}))
+    with pytest.raises(TokenStoreError, match="malformed"):
+        FileTokenStore(path, cipher=cipher).load("k")

@@ -34,6 +34,7 @@ from qbprocore.procore._errors import (
 from qbprocore.procore._ratelimit import DEFAULT_REGISTRY, RateLimiter, RateLimiterRegistry
 from qbprocore.procore._resources import RESOURCES, AsyncResource, Resource
 from qbprocore.procore._retry import RetryPolicy
+from qbprocore.procore._tokens import Token
 
 __all__ = ["DEFAULT_TIMEOUT", "USER_AGENT", "AsyncProcoreClient", "ProcoreClient"]
 
@@ -269,9 +270,9 @@ class ProcoreClient(_Common):
     def __repr__(self) -> str:
         return f"ProcoreClient(environment={self.environment.name!r}, company_id={self.company_id})"
 
-    def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> None:
+    def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> Token:
         """Finish the authorization-code flow (see :meth:`ProcoreAuth.exchange_code`)."""
-        self.auth.exchange_code(self.http, code_or_redirect_url, state=state)
+        return self.auth.exchange_code(self.http, code_or_redirect_url, state=state)
 
     def _get_page(self, url: str, params: Mapping[str, Any] | None) -> httpx.Response:
         return self.request("GET", url, params=params)
@@ -450,9 +451,9 @@ class AsyncProcoreClient(_Common):
             f"company_id={self.company_id})"
         )
 
-    async def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> None:
+    async def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> Token:
         """Finish the authorization-code flow (see :meth:`ProcoreAuth.aexchange_code`)."""
-        await self.auth.aexchange_code(self.http, code_or_redirect_url, state=state)
+        return await self.auth.aexchange_code(self.http, code_or_redirect_url, state=state)
 
     async def _get_page(self, url: str, params: Mapping[str, Any] | None) -> httpx.Response:
         return await self.request("GET", url, params=params)

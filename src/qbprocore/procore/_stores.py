@@ -146,6 +146,13 @@ def _file_lock(path: Path) -> Iterator[None]:
             _unlock_fd(handle)
 
 
+def _decode(data: bytes, path: Path) -> Token:
+    try:
+        return Token.from_json(data)
+    except ValueError as exc:
+        raise TokenStoreError(f"token store {path} holds a malformed token: {exc}") from None
+
+
 def _key_suffix(key: str) -> str:
     # Key names may hold characters that are illegal in file names; hash them.
     return hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -218,7 +225,7 @@ class FileTokenStore:
         blob = self._read_all().get(key)
         if blob is None:
             return None
-        return Token.from_json(self._cipher.decrypt(blob.encode()))
+        return _decode(self._cipher.decrypt(blob.encode()), self._path)
 
     def save(self, key: str, token: Token) -> None:
         """Encrypt and store ``token`` (fsynced before returning)."""
@@ -297,7 +304,7 @@ class SQLiteTokenStore:
             ).fetchone()
         if row is None:
             return None
-        return Token.from_json(self._cipher.decrypt(bytes(row[0])))
+        return _decode(self._cipher.decrypt(bytes(row[0])), self._path)
 
     def save(self, key: str, token: Token) -> None:
         """Encrypt and store ``token`` (committed before returning)."""

@@ -112,8 +112,16 @@ class Token:
 
     @classmethod
     def from_json(cls, data: bytes) -> Token:
-        """Inverse of :meth:`to_json`."""
-        return cls(**json.loads(data))
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            ValueError: The data is not a serialized token (the message holds no secret).
+        """
+        try:
+            fields = json.loads(data)
+            return cls(**fields)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"not a serialized token ({type(exc).__name__})") from None
 
     def __repr__(self) -> str:
         return (
