@@ -513,3 +513,37 @@ def test_cancelled_waiter_never_leaves_the_refresh_lock_held(
                 raise AssertionError("the cancelled waiter leaked the refresh lock") from None
 
     assert asyncio.run(main()).access_token
+
+
+def test_reread_pair_that_is_itself_expiring_is_refreshed_once(
+    fake: FakeProcore, clock: FakeClock, http: httpx.Client
+) -> None:
+    """After invalid_grant the store holds a newer pair that is also near expiry: it is
+    refreshed once (with its own refresh token) instead of giving up."""
+    import attrs
+
+    auth = _code_auth(fake, clock, MemoryTokenStore())
+    mine = _login(auth, http)
+    clock.advance(fake.token_lifetime)
+
+    class Racing(MemoryTokenStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.raced = False
+
+        def load(self, key: str) -> Token | None:
+            current = super().load(key)
+            if not self.raced and current is not None:
+                self.raced = True
+                other = _code_auth(fake, clock, MemoryTokenStore(), key=key)
+                other.store.save(key, current)
+                winner = other.get_token(http)
+                # The winner saved a pair that is already inside our refresh margin.
+                super().save(key, attrs.evolve(winner, expires_at=clock.time() + 1))
+            return current
+
+    racing = Racing()
+    racing.save(auth.key, mine)
+    token = _code_auth(fake, clock, racing).get_token(http)
+    assert token.expires_at == clock.time() + fake.token_lifetime
+    assert racing.load(auth.key) == token
