@@ -203,10 +203,14 @@ def test_invalid_grant_uses_a_pair_another_holder_saved(
         def __init__(self) -> None:
             super().__init__()
             self.raced = False
+            self.loads = 0
 
         def load(self, key: str) -> Token | None:
             current = super().load(key)
-            if not self.raced and current is not None:
+            self.loads += 1
+            # Race on the read made under the lock (the 2nd; the 1st is the lock-free peek):
+            # our refresh then meets invalid_grant and must find the winner's pair.
+            if not self.raced and current is not None and self.loads == 2:
                 self.raced = True
                 other = _code_auth(fake, clock, MemoryTokenStore(), key=key)
                 other.store.save(key, current)
@@ -217,9 +221,11 @@ def test_invalid_grant_uses_a_pair_another_holder_saved(
     racing = Racing()
     racing.save(auth.key, mine)
     racer_auth = _code_auth(fake, clock, racing)
+    before = fake.token_calls
     token = racer_auth.get_token(http)
     assert token == racing.load(auth.key)
     assert token.refresh_token != mine.refresh_token
+    assert fake.token_calls - before == 2  # the winner's refresh and our refused one
 
 
 def test_no_stored_token_for_code_grant_requires_authorization(
@@ -530,10 +536,14 @@ def test_reread_pair_that_is_itself_expiring_is_refreshed_once(
         def __init__(self) -> None:
             super().__init__()
             self.raced = False
+            self.loads = 0
 
         def load(self, key: str) -> Token | None:
             current = super().load(key)
-            if not self.raced and current is not None:
+            self.loads += 1
+            # Race on the read made under the lock (the 2nd; the 1st is the lock-free peek):
+            # our refresh then meets invalid_grant and must find the winner's pair.
+            if not self.raced and current is not None and self.loads == 2:
                 self.raced = True
                 other = _code_auth(fake, clock, MemoryTokenStore(), key=key)
                 other.store.save(key, current)
@@ -544,6 +554,8 @@ def test_reread_pair_that_is_itself_expiring_is_refreshed_once(
 
     racing = Racing()
     racing.save(auth.key, mine)
+    before = fake.token_calls
     token = _code_auth(fake, clock, racing).get_token(http)
+    assert fake.token_calls - before == 3  # winner, our refused refresh, refresh of the re-read
     assert token.expires_at == clock.time() + fake.token_lifetime
     assert racing.load(auth.key) == token
