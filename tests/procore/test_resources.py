@@ -87,3 +87,65 @@ def test_create_and_update_where_procore_has_them(
         updated = resource.update(created.id, {"title": "Updated"}, **kwargs)
         assert updated.id == created.id
         assert updated.to_api().get("title") == "Updated"
+
+
+def test_create_whose_answer_was_lost_is_found_by_origin_id(
+    fake: FakeProcore, client: ProcoreClient
+) -> None:
+    fake.inject_fault("lost_response", method="POST", path="/vendors")
+    vendor = client.vendors.create({"name": "Acme", "origin_id": "QB-1"})
+    assert vendor.origin_id == "QB-1"
+    assert len(fake.records("vendors")) == 1  # committed once, found, not created again
+    assert [c.method for c in fake.calls] == ["POST", "GET"]
+
+
+def test_create_that_did_not_commit_is_sent_once_more(
+    fake: FakeProcore, client: ProcoreClient
+) -> None:
+    fake.inject_fault("status", status=500, method="POST", path="/vendors")
+    vendor = client.vendors.create({"name": "Acme", "origin_id": "QB-2"})
+    assert vendor.id is not None
+    assert [c.method for c in fake.calls] == ["POST", "GET", "POST"]
+    assert len(fake.records("vendors")) == 1
+
+
+def test_create_without_origin_id_raises_when_the_outcome_is_unknown(
+    fake: FakeProcore, client: ProcoreClient
+) -> None:
+    from qbprocore.procore import APITimeoutError
+
+    fake.inject_fault("timeout", method="POST")
+    with pytest.raises(APITimeoutError):
+        client.vendors.create({"name": "No key"})
+    assert [c.method for c in fake.calls] == ["POST"]
+
+
+def test_async_create_recovers_by_origin_id(fake: FakeProcore, clock: FakeClock) -> None:
+    import asyncio
+
+    import httpx
+
+    from qbprocore.procore import AsyncProcoreClient, ProcoreAuth, RateLimiterRegistry
+
+    async def main() -> None:
+        auth = ProcoreAuth.client_credentials(
+            environment=fake.environment,
+            client_id=fake.client_id,
+            client_secret=fake.client_secret,
+            clock=clock,
+        )
+        async with httpx.AsyncClient(transport=fake.transport()) as http:
+            aclient = AsyncProcoreClient(
+                auth=auth,
+                company_id=fake.company_id,
+                http_client=http,
+                clock=clock,
+                limiters=RateLimiterRegistry(),
+            )
+            fake.inject_fault("lost_response", method="POST")
+            vendor = await aclient.vendors.create({"name": "A", "origin_id": "QB-9"})
+            assert vendor.origin_id == "QB-9"
+            assert await aclient.vendors.find_by_origin_id("nope") is None
+
+    asyncio.run(main())
+    assert len(fake.records("vendors")) == 1

@@ -9,12 +9,14 @@ per resource (``/rest/v1.0/…``, ``/rest/v1.1/…``) and scoped either by a ``c
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 
 from qbprocore.procore import _models as m
+from qbprocore.procore._errors import APIConnectionError, InternalServerError
 from qbprocore.procore._pagination import AsyncPager, Pager, check_per_page
 from qbprocore.procore._sync import (
     MAX_SYNC_BATCH,
@@ -29,6 +31,20 @@ if TYPE_CHECKING:
     from qbprocore.procore._client import AsyncProcoreClient, ProcoreClient
 
 __all__ = ["RESOURCES", "AsyncResource", "Resource", "ResourceSpec"]
+
+_log = logging.getLogger("qbprocore.procore.http")
+
+# Failures after which a POST may or may not have committed.
+_AMBIGUOUS = (APIConnectionError, InternalServerError)
+
+
+def _origin_of(payload: Mapping[str, Any], exc: Exception) -> str:
+    """The record's origin_id, or re-raise ``exc`` when there is none to look it up by."""
+    origin = payload.get("origin_id")
+    if not origin:
+        raise exc
+    return str(origin)
+
 
 M = TypeVar("M", bound=m.ProcoreModel)
 Scope = Literal["none", "company", "project"]
@@ -402,19 +418,47 @@ class Resource(_Base[M]):
     ) -> M:
         """Create one record with a POST — never retried blindly.
 
-        Prefer :meth:`sync` with an ``origin_id`` where Procore offers it: a create whose
-        answer was lost cannot be retried safely, while a sync can.
+        When the outcome is unknown (a timeout, a dropped connection or a 5xx after the
+        request was sent) and the record carries an ``origin_id``, the record is looked up
+        by ``origin_id``: if Procore committed it, that record is returned; if not, the POST
+        is sent once more. Without an ``origin_id`` the error is raised, because only the
+        caller can tell whether a duplicate is acceptable. Prefer :meth:`sync` where Procore
+        offers it.
+
+        Args:
+            data: The record, in Procore's field names.
+            project_id: The project, for project-scoped resources.
+            extra_body: Top-level body fields besides the record (e.g. ``commitment_id`` for
+                a requisition).
+
+        Returns:
+            The created record.
         """
         template = self._require("create", self._spec.create_path)
         path = self._path(template, project_id, None)
+        payload = as_payload(data)
         body = self._body(
             project_id,
             template,
-            **{self._spec.wrapper or "data": as_payload(data)},
+            **{self._spec.wrapper or "data": payload},
             **dict(extra_body or {}),
         )
-        response = self._client.request("POST", path, json=body, idempotent=False)
+        try:
+            response = self._client.request("POST", path, json=body, idempotent=False)
+        except _AMBIGUOUS as exc:
+            origin = _origin_of(payload, exc)
+            found = self.find_by_origin_id(origin, project_id=project_id)
+            if found is not None:
+                _log.info("create of origin_id %r had committed; using the stored record", origin)
+                return found
+            _log.warning("create of origin_id %r did not commit; sending it once more", origin)
+            response = self._client.request("POST", path, json=body, idempotent=False)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+
+    def find_by_origin_id(self, origin_id: str, *, project_id: int | None = None) -> M | None:
+        """The record whose ``origin_id`` is ``origin_id`` (deleted ones excluded), or ``None``."""
+        page = next(self.list(project_id=project_id, per_page=1, origin_id=origin_id).pages())
+        return page.items[0] if page.items else None
 
     def update(
         self,
@@ -520,14 +564,31 @@ class AsyncResource(_Base[M]):
         """Create one record (never retried blindly); see :meth:`Resource.create`."""
         template = self._require("create", self._spec.create_path)
         path = self._path(template, project_id, None)
+        payload = as_payload(data)
         body = self._body(
             project_id,
             template,
-            **{self._spec.wrapper or "data": as_payload(data)},
+            **{self._spec.wrapper or "data": payload},
             **dict(extra_body or {}),
         )
-        response = await self._client.request("POST", path, json=body, idempotent=False)
+        try:
+            response = await self._client.request("POST", path, json=body, idempotent=False)
+        except _AMBIGUOUS as exc:
+            origin = _origin_of(payload, exc)
+            found = await self.find_by_origin_id(origin, project_id=project_id)
+            if found is not None:
+                _log.info("create of origin_id %r had committed; using the stored record", origin)
+                return found
+            _log.warning("create of origin_id %r did not commit; sending it once more", origin)
+            response = await self._client.request("POST", path, json=body, idempotent=False)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+
+    async def find_by_origin_id(self, origin_id: str, *, project_id: int | None = None) -> M | None:
+        """The record whose ``origin_id`` is ``origin_id``, or ``None``."""
+        pages = self.list(project_id=project_id, per_page=1, origin_id=origin_id).pages()
+        async for page in pages:
+            return page.items[0] if page.items else None
+        return None
 
     async def update(
         self,
