@@ -4,8 +4,8 @@ Table-driven like openai-python's: status → (retry idempotent?, retry non-idem
 A non-idempotent request (a create) is only retried when the server certainly did not act on
 it: a 429 (rejected before processing) or a connection that was never established. A create
 whose answer was lost may have committed; retrying it blindly would duplicate the record, so
-the error reaches the caller, who should use the ``…/sync`` endpoint (keyed by origin_id) or
-look the record up by origin_id first.
+the error reaches the caller: ``Resource.create`` then looks the record up by origin_id before
+sending it again, and batch writes go through the ``…/sync`` endpoints keyed by origin_id.
 """
 
 from __future__ import annotations
