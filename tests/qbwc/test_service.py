@@ -251,6 +251,34 @@ def test_reads_every_vendor_with_an_iterator(
     assert work.sessions[0].qbxml_version == "16.0"
 
 
+class Streamer(VendorReader):
+    def receive(self, session: qbwc.SessionInfo, received: qbwc.Received) -> None:
+        self.received.append(received)
+        self.names += [r.name for r in received.iter_records()]  # type: ignore[attr-defined]
+        if not received.continuing:
+            self.finished.add(session.session_id)
+
+
+@pytest.mark.parametrize("threshold", [100, 10**9])
+def test_large_responses_are_streamed(
+    authenticator: qbwc.PasswordAuthenticator, clock: Clock, threshold: int
+) -> None:
+    work = Streamer(max_returned=40)
+    config = qbwc.SessionConfig(stream_threshold=threshold)
+    service = make_service(authenticator, work, clock, config=config)
+    result = connector(service).update(qb_with_vendors(100))
+    assert result.status == "done"
+    assert work.names == [f"Vendor {i:05d}" for i in range(100)]
+    assert [r.streamed for r in work.received] == [threshold == 100] * 3
+    assert [r.continuing for r in work.received] == [True, True, False]
+    if threshold == 100:
+        # Streamed: messages keep their status and iterator attributes, not their records.
+        first = work.received[0].exchanges[0].response
+        assert first is not None
+        assert first.records == []
+        assert first.iterator_remaining_count == 60  # type: ignore[attr-defined]
+
+
 def test_version_falls_back_when_the_host_is_older(
     authenticator: qbwc.PasswordAuthenticator, clock: Clock
 ) -> None:

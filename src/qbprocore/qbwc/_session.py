@@ -67,6 +67,9 @@ class SessionConfig:
         interactive_url: What ``getInteractiveURL`` answers (``""``: no interactive mode).
         fallback_version: qbXML version to speak when the first call carries no usable host
             information.
+        stream_threshold: Responses longer than this many characters are not parsed whole:
+            their messages carry no records, which the work source reads one at a time with
+            `Received.iter_records` (memory stays a small multiple of the payload).
     """
 
     status_policy: StatusPolicy = attrs.field(factory=StatusPolicy)
@@ -76,6 +79,7 @@ class SessionConfig:
     close_message: str = "OK"
     interactive_url: str = ""
     fallback_version: str = qbxml.DEFAULT_VERSION
+    stream_threshold: int = 8 * 1024 * 1024
 
 
 def _negotiate(event: SendRequestXML, fallback: str) -> tuple[str, str]:
@@ -288,11 +292,15 @@ class Session:
             error = f"QuickBooks error {event.hresult or '(no code)'}: {event.message}".strip()
             self._move(op, Outcome.HRESULT, now, pending_xml="", last_error=error)
             return value
-        exchanges, continue_xml, fetched, remaining, error = self._match(event.response, requests)
+        streamed = len(event.response) > self._config.stream_threshold
+        exchanges, continue_xml, fetched, remaining, error = self._match(
+            event.response, requests, streamed=streamed
+        )
         received = Received(
             exchanges=exchanges,
             error=error,
             continuing=bool(continue_xml),
+            streamed=streamed and not error,
             xml=event.response,
         )
         self._work.receive(info, received)
@@ -322,11 +330,23 @@ class Session:
         return list(qbxml.loads(self._snap.pending_xml).requests)
 
     def _match(
-        self, response_xml: str, requests: list[qbxml.QbxmlRequest]
+        self, response_xml: str, requests: list[qbxml.QbxmlRequest], *, streamed: bool
     ) -> tuple[tuple[Exchange, ...], str, int, int, str]:
         policy = self._config.status_policy
         try:
-            doc = qbxml.loads(response_xml.strip())
+            if streamed:
+                # A large response is read twice, never held whole: here only its messages
+                # (status, requestID, iterator), with their records skipped in flat memory;
+                # the work source streams the records with Received.iter_records().
+                source = response_xml.strip().encode("utf-8")
+                responses = [
+                    m
+                    for m in qbxml.iterparse(source, records=())
+                    if isinstance(m, qbxml.QbxmlResponse)
+                ]
+                del source
+            else:
+                responses = qbxml.loads(response_xml.strip()).responses
         except qbxml.QbxmlError as exc:
             log.warning("session %s: unreadable response: %s", self._snap.key[:12], exc)
             unread = tuple(
@@ -336,7 +356,7 @@ class Session:
         by_id = {str(r.request_id): r for r in requests}
         answered: dict[str, qbxml.QbxmlResponse] = {}
         stray: list[Exchange] = []
-        for rs in doc.responses:
+        for rs in responses:
             rid = str(rs.request_id) if rs.request_id is not None else ""
             if rid in by_id and rid not in answered:
                 answered[rid] = rs

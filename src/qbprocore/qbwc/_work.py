@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -98,6 +98,10 @@ class Received:
         error: Set when the response could not be parsed (the text says why).
         continuing: The session will send an iterator ``Continue`` for part of this request
             next, before asking the work source for anything new.
+        streamed: The response was too large to parse whole (see
+            `SessionConfig.stream_threshold`): the responses in `exchanges` carry status,
+            ``requestID`` and iterator attributes but no records; read those with
+            `iter_records`, which works in both cases.
         xml: The raw response document (kept out of the repr).
     """
 
@@ -106,7 +110,22 @@ class Received:
     message: str = ""
     error: str = ""
     continuing: bool = False
+    streamed: bool = False
     xml: str = attrs.field(default="", repr=False)
+
+    def iter_records(self) -> Iterator[qbxml.QbxmlModel]:
+        """Every record (``VendorRet``, ``BillRet`` …) of the response, in document order.
+
+        For a streamed response the records are parsed one at a time and never held together,
+        so a work source that stages each record as it comes keeps memory flat.
+        """
+        if not self.streamed:
+            for rs in self.responses:
+                yield from rs.records
+            return
+        for item in qbxml.iterparse(self.xml.strip().encode("utf-8")):
+            if not isinstance(item, qbxml.QbxmlResponse):
+                yield item
 
     @property
     def responses(self) -> list[qbxml.QbxmlResponse]:

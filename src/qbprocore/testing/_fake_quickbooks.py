@@ -134,6 +134,8 @@ class FakeQuickBooks:
         self.country = country
         self.clock = clock or _default_clock()
         self.lists: dict[str, dict[str, qbxml.QbxmlModel]] = {e: {} for e in _LISTS}
+        # Full name (case-folded: QuickBooks names are case-insensitive) -> ListID, per list.
+        self._names: dict[str, dict[str, str]] = {e: {} for e in _LISTS}
         self.bills: dict[str, qbxml.BillRet] = {}
         self.deleted_lists: list[qbxml.ListDeletedRet] = []
         self.deleted_txns: list[qbxml.TxnDeletedRet] = []
@@ -191,7 +193,7 @@ class FakeQuickBooks:
             old = self.lists["Vendor"][list_id]
             now, seq = self._stamp()
             new = attrs.evolve(old, time_modified=now, edit_sequence=seq, **changes)  # type: ignore[misc]
-            self.lists["Vendor"][list_id] = new
+            self._put("Vendor", new, old)
             assert isinstance(new, qbxml.VendorRet)
             return new
 
@@ -199,6 +201,7 @@ class FakeQuickBooks:
         """Delete a list record as a user would (it shows up in ListDeletedQuery)."""
         with self._lock:
             old = self.lists[entity].pop(list_id)
+            self._names[entity].pop(_full_name(old).casefold(), None)
             now, _ = self._stamp()
             self.deleted_lists.append(
                 qbxml.ListDeletedRet(
@@ -391,11 +394,14 @@ class FakeQuickBooks:
     # -- lists -----------------------------------------------------------------------------------
 
     def _by_name(self, entity: str, full_name: str) -> qbxml.QbxmlModel | None:
-        wanted = full_name.casefold()
-        for ret in self.lists[entity].values():
-            if _full_name(ret).casefold() == wanted:
-                return ret
-        return None
+        list_id = self._names[entity].get(full_name.casefold())
+        return None if list_id is None else self.lists[entity][list_id]
+
+    def _put(self, entity: str, ret: Any, old: Any = None) -> None:
+        if old is not None:
+            self._names[entity].pop(_full_name(old).casefold(), None)
+        self.lists[entity][ret.list_id] = ret
+        self._names[entity][_full_name(ret).casefold()] = ret.list_id
 
     def _resolve(self, entity: str, ref: qbxml.Ref | None) -> qbxml.QbxmlModel | None:
         if ref is None:
@@ -450,7 +456,7 @@ class FakeQuickBooks:
                     full_name=_full_name(parent),
                 )
         ret = ret_cls(**values)
-        self.lists[entity][ret.list_id] = ret  # type: ignore[attr-defined]
+        self._put(entity, ret)
         return ret
 
     def _list_add(
@@ -487,7 +493,7 @@ class FakeQuickBooks:
                 changes["full_name"] = f"{prefix}:{changes['name']}" if prefix else changes["name"]
         now, seq = self._stamp()
         new = attrs.evolve(old, time_modified=now, edit_sequence=seq, **changes)  # type: ignore[misc]
-        self.lists[entity][mod.list_id] = new
+        self._put(entity, new, old)
         fields: dict[str, Any] = {f"{_snake(entity)}_ret": new}
         return self._rs(rs_cls, rq, **fields)
 

@@ -1,0 +1,350 @@
+"""Web Connector endpoint benchmarks: a 20,000-vendor read, per-call overhead, peak memory.
+
+1. **20,000-vendor read**: FakeWebConnector → endpoint → FakeQuickBooks, in-process, pages of
+   100 with an iterator. Measured side by side with qbwc-kit (installed from PyPI by this
+   benchmark into a temporary directory) in the same run: both endpoints are driven by the
+   same FakeWebConnector through a WSGI app and read from the same FakeQuickBooks, so the
+   only difference is the endpoint. The time FakeQuickBooks spends building its answers is
+   measured separately and subtracted for an "endpoint only" figure.
+2. **Per-call overhead** of the SQLite session store against the in-memory store: a session of
+   many small round trips (MaxReturned 1), time per SOAP call with each store.
+3. **Peak memory** while the endpoint handles one ~50 MB ``receiveResponseXML``, measured in a
+   fresh subprocess as the growth of the peak resident set size over the resident size just
+   before the call, divided by the body size.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from qbprocore import qbwc, qbxml
+from qbprocore.testing import FakeQuickBooks, FakeWebConnector
+
+VENDORS = int(os.environ.get("QBPROCORE_BENCH_VENDORS", "20000"))
+PAGE = 100
+QBWC_KIT = "qbwc-kit==0.1.3"
+
+
+class _Timed(FakeQuickBooks):
+    """FakeQuickBooks that adds up the time it spends answering."""
+
+    spent = 0.0
+
+    def process(self, request: str | bytes) -> Any:
+        start = time.perf_counter()
+        try:
+            return super().process(request)
+        finally:
+            self.spent += time.perf_counter() - start
+
+
+def _quickbooks(n: int) -> _Timed:
+    qb = _Timed()
+    qb.add_vendors(f"Vendor {i:05d}" for i in range(n))
+    return qb
+
+
+class _ReadVendors:
+    def __init__(self, page: int) -> None:
+        self.page = page
+        self.count = 0
+        self.asked: set[str] = set()
+        self.finished: set[str] = set()
+
+    def has_work(self, session: qbwc.SessionInfo) -> bool:
+        return session.session_id not in self.finished
+
+    def next_request(self, session: qbwc.SessionInfo) -> qbwc.WorkRequest | None:
+        if session.session_id in self.asked:
+            return None
+        self.asked.add(session.session_id)
+        query = qbxml.VendorQueryRq(
+            request_id="vendors", iterator=qbxml.Iterator.START, max_returned=self.page
+        )
+        return qbwc.WorkRequest(messages=[query])
+
+    def receive(self, session: qbwc.SessionInfo, received: qbwc.Received) -> None:
+        for rs in received.responses:
+            self.count += len(rs.records)
+        if not received.continuing:
+            self.finished.add(session.session_id)
+
+
+def _auth() -> qbwc.PasswordAuthenticator:
+    auth = qbwc.PasswordAuthenticator()
+    auth.add_user("bench", "bench")
+    return auth
+
+
+def _ours(store: qbwc.SessionStore | None = None, page: int = PAGE) -> tuple[Any, _ReadVendors]:
+    work = _ReadVendors(page)
+    service = qbwc.WebConnectorService(authenticator=_auth(), work=work, store=store)
+    return service, work
+
+
+def _run(app: Callable[..., Iterable[bytes]], qb: _Timed) -> tuple[float, int]:
+    with FakeWebConnector(
+        wsgi_app=app, username="bench", password="bench", max_round_trips=10**6
+    ) as wc:
+        start = time.perf_counter()
+        result = wc.update(qb)
+        elapsed = time.perf_counter() - start
+    assert result.status == "done", result.last_error
+    return elapsed, len(result.requests)
+
+
+def bench_read(n: int = VENDORS) -> dict[str, float]:
+    qb = _quickbooks(n)
+    service, work = _ours()
+    elapsed, trips = _run(qbwc.wsgi_app(service), qb)
+    assert work.count == n, work.count
+    return {"seconds": elapsed, "round_trips": trips, "quickbooks_seconds": qb.spent}
+
+
+def _install_qbwc_kit() -> str | None:
+    target = tempfile.mkdtemp(prefix="qbwc-kit-")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            target,
+            QBWC_KIT,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    return target if done.returncode == 0 else None
+
+
+def bench_qbwc_kit(n: int = VENDORS) -> dict[str, float] | None:
+    target = _install_qbwc_kit()
+    if target is None:
+        return None
+    sys.path.insert(0, target)
+    try:
+        import qbwc_kit  # type: ignore[import-not-found]
+        from qbwc_kit import qbxml as kit_qbxml  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(target)
+    counted = {"records": 0}
+
+    class ReadVendors:
+        name = "vendors"
+
+        def run(self, ctx: Any) -> Any:
+            request = kit_qbxml.query("Vendor", max_returned=PAGE, iterator="Start")
+            while True:
+                result = yield kit_qbxml.QBXMLRequest([request])
+                page = result.first().raise_for_status()
+                counted["records"] += len(page.records)
+                if not page.has_more:
+                    return
+                request.iterator = "Continue"
+                request.iterator_id = page.iterator_id
+
+    service = qbwc_kit.QBWCService(
+        authenticator=qbwc_kit.StaticAuthenticator("bench", "bench", [ReadVendors()])
+    )
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        # The thinnest WSGI wrapper around qbwc-kit's dispatch(body) -> body.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        out = service.dispatch(environ["wsgi.input"].read(length)).encode("utf-8")
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+        return [out]
+
+    qb = _quickbooks(n)
+    elapsed, trips = _run(app, qb)
+    assert counted["records"] == n, counted
+    return {
+        "seconds": elapsed,
+        "round_trips": trips,
+        "quickbooks_seconds": qb.spent,
+        "version": qbwc_kit.__dict__.get("__version__", QBWC_KIT.split("==")[1]),
+    }
+
+
+def bench_store_overhead(calls: int = 400) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        stores: dict[str, qbwc.SessionStore] = {
+            "memory": qbwc.MemorySessionStore(),
+            "sqlite": qbwc.SQLiteSessionStore(os.path.join(tmp, "sessions.db")),
+        }
+        for name, store in stores.items():
+            qb = _quickbooks(calls // 2)
+            service, _work = _ours(store=store, page=1)
+            with FakeWebConnector(
+                service=service, username="bench", password="bench", max_round_trips=10**6
+            ) as wc:
+                start = time.perf_counter()
+                result = wc.update(qb)
+                elapsed = time.perf_counter() - start - qb.spent
+            out[f"{name}_per_call_ms"] = 1000 * elapsed / len(result.transcript)
+        out["calls"] = float(len(result.transcript))
+    out["sqlite_overhead_ms"] = out["sqlite_per_call_ms"] - out["memory_per_call_ms"]
+    return out
+
+
+_MEMORY_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    from qbprocore import qbwc, qbxml
+
+    target = int(sys.argv[1])
+    vendor = (
+        "<VendorRet><ListID>80000001-1767632400</ListID>"
+        "<TimeCreated>2026-01-05T09:00:00-08:00</TimeCreated>"
+        "<TimeModified>2026-01-05T09:00:00-08:00</TimeModified>"
+        "<EditSequence>1767632400</EditSequence><Name>Vendor {i:07d}</Name>"
+        "<IsActive>true</IsActive><CompanyName>Vendor {i:07d} LLC</CompanyName>"
+        "<Phone>555-0100</Phone><Email>ap{i}@example.com</Email><Balance>0.00</Balance>"
+        "</VendorRet>"
+    )
+    parts, size, i = [], 0, 0
+    while size < target - 600:  # the body (escaped qbXML + envelope) is what counts
+        part = vendor.format(i=i)
+        parts.append(part)
+        size += len(part) + 3 * part.count("<") + 3 * part.count(">")  # &lt; / &gt;
+        i += 1
+    qbxml_text = (
+        '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs>'
+        '<VendorQueryRs requestID="big" statusCode="0" statusSeverity="Info" statusMessage="OK">'
+        + "".join(parts) + "</VendorQueryRs></QBXMLMsgsRs></QBXML>"
+    )
+    del parts
+
+    class Work:
+        count = 0
+        sent = False
+        def has_work(self, s): return not self.sent or self.count == 0
+        def next_request(self, s):
+            if self.sent: return None
+            self.sent = True
+            return qbwc.WorkRequest(messages=[qbxml.VendorQueryRq(request_id="big")])
+        def receive(self, s, r):
+            for record in r.iter_records():  # one at a time: a real source stages each
+                self.count += 1
+
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_user("u", "p")
+    work = Work()
+    service = qbwc.WebConnectorService(authenticator=auth, work=work)
+    ticket = service.call(qbwc.Authenticate(username="u", password="p"))[0]
+    service.call(qbwc.SendRequestXML(ticket=ticket))
+    escaped = qbxml_text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        '<receiveResponseXML xmlns="http://developer.intuit.com/"><ticket>' + ticket
+        + "</ticket><response>" + escaped + "</response><hresult></hresult><message></message>"
+        "</receiveResponseXML></soap:Body></soap:Envelope>"
+    ).encode()
+    del escaped, qbxml_text
+
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * resource.getpagesize()
+
+    before = rss()
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    answer = service.handle(body)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    assert answer.status == 200 and work.count > 0, answer
+    grew = max(peak, peak_before) - before
+    print(len(body), work.count, grew, max(0, peak - peak_before))
+    """
+)
+
+
+def bench_peak_memory(target: int = 50 * 1024 * 1024) -> dict[str, float] | None:
+    if not os.path.exists("/proc/self/statm"):
+        return None
+    done = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(target)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    size, records, grew, _ = (int(x) for x in done.stdout.split())
+    return {"body_mb": size / 2**20, "records": records, "peak_growth_mb": grew / 2**20}
+
+
+def main() -> str:
+    ours = bench_read()
+    kit = bench_qbwc_kit()
+    store = bench_store_overhead()
+    memory = bench_peak_memory()
+    n = VENDORS
+    rate = n / ours["seconds"]
+    ours_endpoint = ours["seconds"] - ours["quickbooks_seconds"]
+    lines = [
+        "## qbwc: Web Connector endpoint",
+        "",
+        f"### {n:,}-vendor read (pages of {PAGE}, in-process, through a WSGI app)",
+        "",
+        "| endpoint | round trips | total s | vendors/s | endpoint-only s |",
+        "|---|---:|---:|---:|---:|",
+        f"| qbprocore.qbwc | {ours['round_trips']:.0f} | {ours['seconds']:.2f} | {rate:,.0f}"
+        f" | {ours_endpoint:.2f} |",
+    ]
+    if kit is None:
+        lines.append(f"| {QBWC_KIT} | — | could not be installed from PyPI here | | |")
+    else:
+        kit_endpoint = kit["seconds"] - kit["quickbooks_seconds"]
+        lines.append(
+            f"| qbwc-kit {kit['version']} | {kit['round_trips']:.0f} | {kit['seconds']:.2f}"
+            f" | {n / kit['seconds']:,.0f} | {kit_endpoint:.2f} |"
+        )
+        lines += [
+            "",
+            f"Throughput ratio (qbprocore / qbwc-kit): end to end"
+            f" {kit['seconds'] / ours['seconds']:.2f}×, endpoint only"
+            f" {kit_endpoint / ours_endpoint:.2f}× (target ≥ 2×).",
+        ]
+    lines += [
+        "",
+        "FakeQuickBooks' own time (building the answers) is the same for both and is what the"
+        " endpoint-only column subtracts.",
+        "",
+        f"### Per-call time by session store ({store['calls']:.0f} SOAP calls, MaxReturned 1)",
+        "",
+        "| store | ms per call |",
+        "|---|---:|",
+        f"| MemorySessionStore | {store['memory_per_call_ms']:.3f} |",
+        f"| SQLiteSessionStore | {store['sqlite_per_call_ms']:.3f} |",
+        "",
+        f"SQLite overhead: {store['sqlite_overhead_ms']:.3f} ms per call.",
+        "",
+    ]
+    if memory is None:
+        lines.append("Peak memory: not measured (needs /proc).")
+    else:
+        ratio = memory["peak_growth_mb"] / memory["body_mb"]
+        lines += [
+            "### Peak memory for one large receiveResponseXML",
+            "",
+            f"Body {memory['body_mb']:.1f} MB ({memory['records']:,.0f} vendors): peak resident"
+            f" set grew by {memory['peak_growth_mb']:.0f} MB = {ratio:.1f}× the payload"
+            " (target < 4×).",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(main())
