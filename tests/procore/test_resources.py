@@ -72,13 +72,19 @@ def test_sync_every_resource_that_has_a_sync_endpoint(
     assert second.ok, second.failed
     assert second.items[0].id == first.items[0].id
     assert second.items[0].status == "updated"
+    listed = list(resource.list(**kwargs))
+    assert [r.id for r in listed] == [first.items[0].id]  # filed where the list finds it
 
 
 @pytest.mark.parametrize("spec", [s for s in RESOURCES if s.create_path], ids=lambda s: s.name)
 def test_create_and_update_where_procore_has_them(
     spec: ResourceSpec, fake: FakeProcore, client: ProcoreClient
 ) -> None:
-    kwargs = {k: v for k, v in _scope(fake, spec).items() if k == "project_id"}
+    kwargs = {
+        k: v
+        for k, v in _scope(fake, spec).items()
+        if k == "project_id" or (k == "parent_id" and spec.parent_param)
+    }
     resource = getattr(client, spec.name)
     created = resource.create({**ROW, "origin_id": f"{spec.name}-c"}, **kwargs)
     assert created.id is not None

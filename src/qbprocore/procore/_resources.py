@@ -67,6 +67,10 @@ class ResourceSpec:
         sync_path: The batch upsert path, when Procore has one.
         sync_method: HTTP method of the sync endpoint (PATCH, or POST for budget lines).
         parent: What ``parent_id`` means for this resource (for error messages).
+        parent_param: Query/body parameter that carries ``parent_id`` when the parent is not
+            in the path (``contract_id`` for contract payments).
+        sync_item_parent: Item field naming the parent in a project-wide sync of nested
+            records (``direct_cost_id`` for direct cost line items).
     """
 
     name: str
@@ -80,6 +84,8 @@ class ResourceSpec:
     sync_path: str | None = None
     sync_method: str = "PATCH"
     parent: str | None = None
+    parent_param: str | None = None
+    sync_item_parent: str | None = None
 
     @property
     def single_path(self) -> str:
@@ -210,6 +216,7 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         model=m.PotentialChangeOrderLineItem,
         scope="project",
         list_path="/rest/v1.0/potential_change_orders/{parent_id}/line_items",
+        sync_path="/rest/v1.0/potential_change_orders/{parent_id}/line_items/sync",
         parent="potential change order id",
     ),
     _spec(
@@ -235,21 +242,27 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         list_path="/rest/v1.0/contract_payments",
         create_path="/rest/v1.0/contract_payments",
         wrapper="contract_payment",
+        update_path="/rest/v1.0/contract_payments/{id}",
+        parent="commitment (contract) id",
+        parent_param="contract_id",
     ),
     _spec(
         name="direct_costs",
         model=m.DirectCost,
         scope="project",
         list_path="/rest/v1.1/projects/{project_id}/direct_costs",
-        create_path="/rest/v1.1/projects/{project_id}/direct_costs",
+        create_path="/rest/v1.0/projects/{project_id}/direct_costs",
         wrapper="direct_cost",
-        sync_path="/rest/v1.1/projects/{project_id}/direct_costs/sync",
+        sync_path="/rest/v1.0/projects/{project_id}/direct_costs/sync",
     ),
     _spec(
         name="direct_cost_line_items",
         model=m.DirectCostLineItem,
         scope="project",
-        list_path="/rest/v1.1/projects/{project_id}/direct_costs/{parent_id}/line_items",
+        list_path="/rest/v1.0/projects/{project_id}/direct_costs/{parent_id}/line_items",
+        # The line-item sync is project-wide: each item names its direct_cost_id.
+        sync_path="/rest/v1.0/projects/{project_id}/direct_costs/line_items/sync",
+        sync_item_parent="direct_cost_id",
         parent="direct cost id",
     ),
 )
@@ -281,21 +294,26 @@ class _Base(Generic[M]):
         record_id: int | None = None,
     ) -> str:
         spec = self._spec
-        if "{parent_id}" in template and parent_id is None:
+        if ("{parent_id}" in template or spec.parent_param) and parent_id is None:
             raise TypeError(f"{spec.name} needs parent_id= (the {spec.parent})")
         if spec.scope == "project" and project_id is None:
             raise TypeError(f"{spec.name} needs project_id=")
         return template.format(project_id=project_id, parent_id=parent_id, id=record_id)
 
-    def _scope_params(self, project_id: int | None, template: str) -> dict[str, Any]:
+    def _scope_params(
+        self, project_id: int | None, template: str, parent_id: int | None = None
+    ) -> dict[str, Any]:
         spec = self._spec
+        params: dict[str, Any] = {}
         if spec.scope == "company":
             if self._company_id is None:
                 raise TypeError(f"{spec.name} needs a client with company_id set")
-            return {"company_id": self._company_id}
-        if spec.scope == "project" and "{project_id}" not in template:
-            return {"project_id": project_id}
-        return {}
+            params["company_id"] = self._company_id
+        elif spec.scope == "project" and "{project_id}" not in template:
+            params["project_id"] = project_id
+        if spec.parent_param:
+            params[spec.parent_param] = parent_id
+        return params
 
     def _list_params(
         self,
@@ -310,7 +328,7 @@ class _Base(Generic[M]):
     ) -> tuple[str, dict[str, Any]]:
         check_per_page(per_page)
         path = self._path(self._spec.list_path, project_id, parent_id)
-        params = self._scope_params(project_id, self._spec.list_path)
+        params = self._scope_params(project_id, self._spec.list_path, parent_id)
         if updated_at is not None:
             start, end = updated_at
             params["filters[updated_at]"] = f"{_fmt_time(start)}...{_fmt_time(end)}"
@@ -333,22 +351,33 @@ class _Base(Generic[M]):
             raise NotImplementedError(f"Procore has no {what} endpoint for {self._spec.name}")
         return value
 
-    def _body(self, project_id: int | None, template: str, **rest: Any) -> dict[str, Any]:
+    def _body(
+        self, project_id: int | None, template: str, parent_id: int | None = None, **rest: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {}
         scope = self._spec.scope
         if scope == "company" and self._company_id is not None:
             body["company_id"] = self._company_id
         elif scope == "project" and "{project_id}" not in template:
             body["project_id"] = project_id
+        if self._spec.parent_param:
+            body[self._spec.parent_param] = parent_id
         body.update(rest)
         return body
 
     def _chunks(
-        self, items: Iterable[Mapping[str, Any] | m.ProcoreModel], chunk_size: int
+        self,
+        items: Iterable[Mapping[str, Any] | m.ProcoreModel],
+        chunk_size: int,
+        parent_id: int | None = None,
     ) -> list[list[dict[str, Any]]]:
         if not 1 <= chunk_size <= MAX_SYNC_BATCH:
             raise ValueError(f"chunk_size must be between 1 and {MAX_SYNC_BATCH}, got {chunk_size}")
         payloads = [as_payload(item) for item in items]
+        key = self._spec.sync_item_parent
+        if key and parent_id is not None:
+            # A project-wide sync of nested records: each item names its parent.
+            payloads = [{key: parent_id, **p} for p in payloads]
         return [payloads[i : i + chunk_size] for i in range(0, len(payloads), chunk_size)]
 
 
@@ -405,7 +434,7 @@ class Resource(_Base[M]):
         """One record by id."""
         template = self._spec.single_path
         path = self._path(template, project_id, parent_id, record_id)
-        params = self._scope_params(project_id, template)
+        params = self._scope_params(project_id, template, parent_id)
         data = self._client.request("GET", path, params=params).json()
         return self._spec.model.from_api(data)  # type: ignore[return-value]
 
@@ -414,6 +443,7 @@ class Resource(_Base[M]):
         data: Mapping[str, Any] | m.ProcoreModel,
         *,
         project_id: int | None = None,
+        parent_id: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> M:
         """Create one record with a POST — never retried blindly.
@@ -428,6 +458,8 @@ class Resource(_Base[M]):
         Args:
             data: The record, in Procore's field names.
             project_id: The project, for project-scoped resources.
+            parent_id: The parent record, where the resource has one (the contract of a
+                contract payment).
             extra_body: Top-level body fields besides the record (e.g. ``commitment_id`` for
                 a requisition).
 
@@ -435,11 +467,12 @@ class Resource(_Base[M]):
             The created record.
         """
         template = self._require("create", self._spec.create_path)
-        path = self._path(template, project_id, None)
+        path = self._path(template, project_id, parent_id)
         payload = as_payload(data)
         body = self._body(
             project_id,
             template,
+            parent_id,
             **{self._spec.wrapper or "data": payload},
             **dict(extra_body or {}),
         )
@@ -447,7 +480,7 @@ class Resource(_Base[M]):
             response = self._client.request("POST", path, json=body, idempotent=False)
         except _AMBIGUOUS as exc:
             origin = _origin_of(payload, exc)
-            found = self.find_by_origin_id(origin, project_id=project_id)
+            found = self.find_by_origin_id(origin, project_id=project_id, parent_id=parent_id)
             if found is not None:
                 _log.info("create of origin_id %r had committed; using the stored record", origin)
                 return found
@@ -455,9 +488,14 @@ class Resource(_Base[M]):
             response = self._client.request("POST", path, json=body, idempotent=False)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
 
-    def find_by_origin_id(self, origin_id: str, *, project_id: int | None = None) -> M | None:
+    def find_by_origin_id(
+        self, origin_id: str, *, project_id: int | None = None, parent_id: int | None = None
+    ) -> M | None:
         """The record whose ``origin_id`` is ``origin_id`` (deleted ones excluded), or ``None``."""
-        page = next(self.list(project_id=project_id, per_page=1, origin_id=origin_id).pages())
+        pager = self.list(
+            project_id=project_id, parent_id=parent_id, per_page=1, origin_id=origin_id
+        )
+        page = next(pager.pages())
         return page.items[0] if page.items else None
 
     def update(
@@ -466,11 +504,14 @@ class Resource(_Base[M]):
         data: Mapping[str, Any] | m.ProcoreModel,
         *,
         project_id: int | None = None,
+        parent_id: int | None = None,
     ) -> M:
         """Update one record by id (PATCH; safe to retry)."""
         template = self._require("update", self._spec.update_path)
-        path = self._path(template, project_id, None, record_id)
-        body = self._body(project_id, template, **{self._spec.wrapper or "data": as_payload(data)})
+        path = self._path(template, project_id, parent_id, record_id)
+        body = self._body(
+            project_id, template, parent_id, **{self._spec.wrapper or "data": as_payload(data)}
+        )
         response = self._client.request("PATCH", path, json=body, idempotent=True)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
 
@@ -481,6 +522,7 @@ class Resource(_Base[M]):
         project_id: int | None = None,
         parent_id: int | None = None,
         chunk_size: int = MAX_SYNC_BATCH,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SyncResult[M]:
         """Batch upsert through the ``…/sync`` endpoint, in chunks of at most 1,000.
 
@@ -493,6 +535,8 @@ class Resource(_Base[M]):
             project_id: The project, for project-scoped resources.
             parent_id: The parent record, for nested resources.
             chunk_size: Items per request (1 to 1000).
+            extra_body: Top-level body fields besides ``updates`` (e.g. ``contract_id`` for
+                potential change orders).
 
         Returns:
             Per-item results: created, updated, failed with errors. Check
@@ -501,9 +545,10 @@ class Resource(_Base[M]):
         template = self._require("sync", self._spec.sync_path)
         path = self._path(template, project_id, parent_id)
         results: list[SyncItemResult[M]] = []
-        chunks = self._chunks(items, chunk_size)
+        chunks = self._chunks(items, chunk_size, parent_id)
         for chunk in chunks:
-            body = self._body(project_id, template, updates=chunk)
+            body = self._body(project_id, template, parent_id, **dict(extra_body or {}))
+            body["updates"] = chunk
             response = self._client.request(
                 self._spec.sync_method, path, json=body, idempotent=is_idempotent_batch(chunk)
             )
@@ -550,7 +595,7 @@ class AsyncResource(_Base[M]):
         """One record by id."""
         template = self._spec.single_path
         path = self._path(template, project_id, parent_id, record_id)
-        params = self._scope_params(project_id, template)
+        params = self._scope_params(project_id, template, parent_id)
         response = await self._client.request("GET", path, params=params)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
 
@@ -559,15 +604,17 @@ class AsyncResource(_Base[M]):
         data: Mapping[str, Any] | m.ProcoreModel,
         *,
         project_id: int | None = None,
+        parent_id: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> M:
         """Create one record (never retried blindly); see :meth:`Resource.create`."""
         template = self._require("create", self._spec.create_path)
-        path = self._path(template, project_id, None)
+        path = self._path(template, project_id, parent_id)
         payload = as_payload(data)
         body = self._body(
             project_id,
             template,
+            parent_id,
             **{self._spec.wrapper or "data": payload},
             **dict(extra_body or {}),
         )
@@ -575,7 +622,7 @@ class AsyncResource(_Base[M]):
             response = await self._client.request("POST", path, json=body, idempotent=False)
         except _AMBIGUOUS as exc:
             origin = _origin_of(payload, exc)
-            found = await self.find_by_origin_id(origin, project_id=project_id)
+            found = await self.find_by_origin_id(origin, project_id=project_id, parent_id=parent_id)
             if found is not None:
                 _log.info("create of origin_id %r had committed; using the stored record", origin)
                 return found
@@ -583,9 +630,13 @@ class AsyncResource(_Base[M]):
             response = await self._client.request("POST", path, json=body, idempotent=False)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
 
-    async def find_by_origin_id(self, origin_id: str, *, project_id: int | None = None) -> M | None:
+    async def find_by_origin_id(
+        self, origin_id: str, *, project_id: int | None = None, parent_id: int | None = None
+    ) -> M | None:
         """The record whose ``origin_id`` is ``origin_id``, or ``None``."""
-        pages = self.list(project_id=project_id, per_page=1, origin_id=origin_id).pages()
+        pages = self.list(
+            project_id=project_id, parent_id=parent_id, per_page=1, origin_id=origin_id
+        ).pages()
         async for page in pages:
             return page.items[0] if page.items else None
         return None
@@ -596,11 +647,14 @@ class AsyncResource(_Base[M]):
         data: Mapping[str, Any] | m.ProcoreModel,
         *,
         project_id: int | None = None,
+        parent_id: int | None = None,
     ) -> M:
         """Update one record by id."""
         template = self._require("update", self._spec.update_path)
-        path = self._path(template, project_id, None, record_id)
-        body = self._body(project_id, template, **{self._spec.wrapper or "data": as_payload(data)})
+        path = self._path(template, project_id, parent_id, record_id)
+        body = self._body(
+            project_id, template, parent_id, **{self._spec.wrapper or "data": as_payload(data)}
+        )
         response = await self._client.request("PATCH", path, json=body, idempotent=True)
         return self._spec.model.from_api(response.json())  # type: ignore[return-value]
 
@@ -611,14 +665,16 @@ class AsyncResource(_Base[M]):
         project_id: int | None = None,
         parent_id: int | None = None,
         chunk_size: int = MAX_SYNC_BATCH,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> SyncResult[M]:
         """Batch upsert in chunks of at most 1,000; see :meth:`Resource.sync`."""
         template = self._require("sync", self._spec.sync_path)
         path = self._path(template, project_id, parent_id)
         results: list[SyncItemResult[M]] = []
-        chunks = self._chunks(items, chunk_size)
+        chunks = self._chunks(items, chunk_size, parent_id)
         for chunk in chunks:
-            body = self._body(project_id, template, updates=chunk)
+            body = self._body(project_id, template, parent_id, **dict(extra_body or {}))
+            body["updates"] = chunk
             response = await self._client.request(
                 self._spec.sync_method, path, json=body, idempotent=is_idempotent_batch(chunk)
             )

@@ -627,6 +627,10 @@ class FakeProcore:
             if self._projects.get(project_id) != company:
                 return _json(404, {"errors": f"Project {project_id} not found"})
         parent = groups.get("parent_id")
+        if parent is None and spec.parent_param:
+            parent = params.get(spec.parent_param) or body.get(spec.parent_param)
+            if parent is None:
+                return _json(400, {"errors": {spec.parent_param: ["is missing"]}})
         return project_id, int(parent) if parent is not None else None
 
     def _resource(
@@ -643,7 +647,7 @@ class FakeProcore:
             rows = self._filter(request, list(collection.values()))
             return self._page(request, rows, name)
         if route.kind == "sync":
-            return self._sync(body, company, name, project_id, parent_id)
+            return self._sync(body, company, route.spec, project_id, parent_id)
         record = collection.get(int(groups["id"])) if "id" in groups else None
         if route.kind == "get":
             if record is None or record.get("deleted_at"):
@@ -734,20 +738,27 @@ class FakeProcore:
         self._index(company, name, record, old)
         return record
 
+    def _record_by_id(self, company: int, name: str, record_id: int) -> dict[str, Any] | None:
+        for (c, n, _p, _q), collection in self._records.items():
+            if c == company and n == name and record_id in collection:
+                return collection[record_id]
+        return None
+
     def _sync(
         self,
         body: Mapping[str, Any],
         company: int,
-        name: str,
+        spec: ResourceSpec,
         project_id: int | None,
         parent_id: int | None,
     ) -> httpx.Response:
+        name = spec.name
         updates = body.get("updates")
         if not isinstance(updates, list):
             return _json(400, {"errors": {"updates": ["must be an array"]}})
         if len(updates) > _MAX_SYNC:
             return _json(400, {"errors": {"updates": [f"at most {_MAX_SYNC} items per request"]}})
-        collection = self._records.setdefault((company, name, project_id, parent_id), {})
+        item_parent = spec.sync_item_parent
         entities: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for item in updates:
@@ -756,7 +767,7 @@ class FakeProcore:
                 continue
             existing: dict[str, Any] | None = None
             if item.get("id") is not None:
-                existing = collection.get(int(item["id"]))
+                existing = self._record_by_id(company, name, int(item["id"]))
                 if existing is None:
                     errors.append({**item, "errors": {"id": ["Entity with this ID not found"]}})
                     continue
@@ -769,8 +780,12 @@ class FakeProcore:
                 entities.append(_public(name, self._update(company, name, existing, item)))
             else:
                 fields = {k: v for k, v in item.items() if k != "id"}
+                # A project-wide sync of nested records files each item under its parent.
+                parent = parent_id
+                if item_parent and item.get(item_parent) is not None:
+                    parent = int(item[item_parent])
                 entities.append(
-                    _public(name, self._insert(company, name, project_id, parent_id, fields))
+                    _public(name, self._insert(company, name, project_id, parent, fields))
                 )
         # Always 200: success is per item.
         return _json(200, {"entities": entities, "errors": errors})
