@@ -21,7 +21,13 @@ import httpx
 import pytest
 import uvicorn
 
-from qbprocore.procore import Environment, FileTokenStore, ProcoreAuth, TokenCipher
+from qbprocore.procore import (
+    Environment,
+    FileTokenStore,
+    ProcoreAuth,
+    SQLiteTokenStore,
+    TokenCipher,
+)
 from qbprocore.testing import FakeClock, FakeProcore
 
 REDIRECT = "https://connector.example/cb"
@@ -29,12 +35,15 @@ REDIRECT = "https://connector.example/cb"
 _WORKER = textwrap.dedent(
     """
     import sys, httpx
-    from qbprocore.procore import Environment, FileTokenStore, ProcoreAuth, TokenCipher
-    url, path, key, client_id, secret = sys.argv[1:6]
+    from qbprocore.procore import (
+        Environment, FileTokenStore, ProcoreAuth, SQLiteTokenStore, TokenCipher,
+    )
+    url, path, key, client_id, secret, redirect, kind = sys.argv[1:8]
     env = Environment.custom(login_url=url, api_url=url, name="served")
+    store_cls = SQLiteTokenStore if kind == "sqlite" else FileTokenStore
     auth = ProcoreAuth.authorization_code(
-        environment=env, client_id=client_id, client_secret=secret, redirect_uri=sys.argv[6],
-        store=FileTokenStore(path, cipher=TokenCipher([key])),
+        environment=env, client_id=client_id, client_secret=secret, redirect_uri=redirect,
+        store=store_cls(path, cipher=TokenCipher([key])),
     )
     with httpx.Client() as http:
         print(auth.get_token(http).access_token)
@@ -56,17 +65,21 @@ def served() -> Iterator[tuple[FakeProcore, str]]:
     thread.join(10)
 
 
-def test_one_refresh_for_four_processes(served: tuple[FakeProcore, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["file", "sqlite"])
+def test_one_refresh_for_four_processes(
+    served: tuple[FakeProcore, str], tmp_path: Path, kind: str
+) -> None:
     fake, url = served
     key = TokenCipher.generate_key()
-    path = tmp_path / "tokens.json"
+    path = tmp_path / ("tokens.db" if kind == "sqlite" else "tokens.json")
+    store_cls = SQLiteTokenStore if kind == "sqlite" else FileTokenStore
     env = Environment.custom(login_url=url, api_url=url, name="served")
     auth = ProcoreAuth.authorization_code(
         environment=env,
         client_id=fake.client_id,
         client_secret=fake.client_secret,
         redirect_uri=REDIRECT,
-        store=FileTokenStore(path, cipher=TokenCipher([key])),
+        store=store_cls(path, cipher=TokenCipher([key])),
     )
     with httpx.Client() as http:
         login_url, state = auth.authorization_url()
@@ -76,7 +89,7 @@ def test_one_refresh_for_four_processes(served: tuple[FakeProcore, str], tmp_pat
     before = fake.token_calls
     script = tmp_path / "worker.py"
     script.write_text(_WORKER)
-    args = [str(script), url, str(path), key, fake.client_id, fake.client_secret, REDIRECT]
+    args = [str(script), url, str(path), key, fake.client_id, fake.client_secret, REDIRECT, kind]
     procs = [
         subprocess.Popen(
             [sys.executable, *args],
