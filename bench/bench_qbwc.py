@@ -196,6 +196,7 @@ def bench_store_overhead(calls: int = 400) -> dict[str, float]:
                 elapsed = time.perf_counter() - start - qb.spent
             out[f"{name}_per_call_ms"] = 1000 * elapsed / len(result.transcript)
         out["calls"] = float(len(result.transcript))
+        stores["sqlite"].close()  # type: ignore[attr-defined]
     out["sqlite_overhead_ms"] = out["sqlite_per_call_ms"] - out["memory_per_call_ms"]
     return out
 

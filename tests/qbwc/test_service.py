@@ -155,6 +155,7 @@ def test_the_store_never_holds_the_ticket(
     ticket = service.call(qbwc.Authenticate(username="demo", password="demo"))[0]  # type: ignore[index]
     assert isinstance(ticket, str)
     snapshot = store.load(qbwc.ticket_key(ticket))
+    store.close()
     assert snapshot is not None
     assert ticket not in snapshot.to_json()
     assert ticket.encode() not in (tmp_path / "s.db").read_bytes()
@@ -533,9 +534,12 @@ def test_sessions_survive_workers_and_restarts_with_sqlite(
     work = VendorReader(max_returned=2)
     qb = qb_with_vendors(7)
 
+    stores: list[qbwc.SQLiteSessionStore] = []
+
     def worker() -> qbwc.WebConnectorService:
         # A fresh service and store object per call: like a new process each time.
-        return make_service(authenticator, work, clock, store=qbwc.SQLiteSessionStore(db))
+        stores.append(qbwc.SQLiteSessionStore(db))
+        return make_service(authenticator, work, clock, store=stores[-1])
 
     ticket = worker().call(qbwc.Authenticate(username="demo", password="demo"))[0]  # type: ignore[index]
     first = True
@@ -556,7 +560,10 @@ def test_sessions_survive_workers_and_restarts_with_sqlite(
     assert all(0 <= p < 100 for p in progress[:-1])
     assert sorted(work.names) == [f"Vendor {i:05d}" for i in range(7)]
     assert worker().call(qbwc.CloseConnection(ticket=ticket)) == "OK"  # type: ignore[arg-type]
-    assert qbwc.SQLiteSessionStore(db).load(qbwc.ticket_key(ticket)) is None  # type: ignore[arg-type]
+    with qbwc.SQLiteSessionStore(db) as store:
+        assert store.load(qbwc.ticket_key(ticket)) is None  # type: ignore[arg-type]
+    for used in stores:
+        used.close()
 
 
 def test_sqlite_busy_is_atomic_across_store_objects(tmp_path: Path) -> None:
@@ -605,3 +612,62 @@ def test_counting_random_is_deterministic() -> None:
     r = counting_random()
     assert r(4) == b"\x00\x00\x00\x01"
     assert r(4) == b"\x00\x00\x00\x02"
+
+
+WORKER = '''
+import sys
+from qbprocore import qbwc, qbxml
+
+class OneQuery:
+    """Stateless across processes: everything it needs is in SessionInfo."""
+    def has_work(self, session):
+        return session.round_trips == 0
+    def next_request(self, session):
+        if session.round_trips:
+            return None
+        return qbwc.WorkRequest(messages=[qbxml.VendorQueryRq(request_id="v")])
+    def receive(self, session, received):
+        print("received", [len(rs.records) for rs in received.responses], file=sys.stderr)
+
+auth = qbwc.PasswordAuthenticator(n=2**8)
+auth.add_user("demo", "demo")
+with qbwc.SQLiteSessionStore(sys.argv[1]) as store:
+    service = qbwc.WebConnectorService(authenticator=auth, work=OneQuery(), store=store)
+    answer = service.handle(sys.stdin.buffer.read())
+sys.stdout.buffer.write(answer.body)
+'''
+
+
+def test_each_call_in_its_own_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from lxml import etree
+
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    db = str(tmp_path / "sessions.db")
+
+    def call(operation: str, **params: str) -> list[str]:
+        from .test_soap import envelope
+
+        out = subprocess.run(
+            [sys.executable, str(script), db],
+            input=envelope(operation, params),
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
+        result = etree.fromstring(out).find(f".//{{{qbwc.INTUIT_NS}}}{operation}Result")
+        assert result is not None
+        return [s.text or "" for s in result] if len(result) else [result.text or ""]
+
+    qb = qb_with_vendors(3)
+    ticket, status = call("authenticate", strUserName="demo", strPassword="demo")
+    assert status == ""
+    (request,) = call("sendRequestXML", ticket=ticket, strHCPResponse=qb.hcp_response())
+    assert "<VendorQueryRq" in request
+    (progress,) = call("receiveResponseXML", ticket=ticket, response=qb.process(request).response)
+    assert progress == "100"
+    assert call("closeConnection", ticket=ticket) == ["OK"]
+    assert call("sendRequestXML", ticket=ticket) == [""]

@@ -97,9 +97,10 @@ CREATE INDEX IF NOT EXISTS qbwc_sessions_lock ON qbwc_sessions (lock_key, live);
 class SQLiteSessionStore:
     """Sessions in an SQLite file, shared by every thread and process that opens it.
 
-    Each thread gets its own connection. The database runs in WAL mode so readers do not block
-    the writer, and `create` takes the write lock first (``BEGIN IMMEDIATE``) so two workers
-    cannot both start a session for the same company file.
+    Each thread gets its own connection (never shared between threads); `close` closes them
+    all. The database runs in WAL mode so readers do not block the writer, and `create` takes
+    the write lock first (``BEGIN IMMEDIATE``) so two workers cannot both start a session for
+    the same company file. The store is also a context manager.
 
     Args:
         path: The database file (created if missing).
@@ -110,6 +111,8 @@ class SQLiteSessionStore:
         self.path = os.fspath(path)
         self._timeout = timeout
         self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
         self._connection().executescript(_SCHEMA)
 
     def __repr__(self) -> str:
@@ -119,19 +122,31 @@ class SQLiteSessionStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so create() can take the
-            # write lock before it reads.
-            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            # write lock before it reads. check_same_thread=False only so close() can close
+            # every thread's connection; each connection is still used by one thread.
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
         return conn
 
     def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every connection this store opened (it reopens on the next use)."""
+        with self._all_lock:
+            conns, self._all = self._all, []
+        for conn in conns:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
+
+    def __enter__(self) -> SQLiteSessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def create(self, snapshot: SessionSnapshot, *, now: float) -> bool:
         """See `SessionStore.create`."""
