@@ -110,7 +110,11 @@ def test_skip_and_report_when_the_request_is_wrong(
 def test_fail_when_quickbooks_cannot(
     authenticator: qbwc.PasswordAuthenticator, clock: Clock, qb: FakeQuickBooks
 ) -> None:
-    ex = run(authenticator, clock, qb, qbxml.EstimateQueryRq())
+    qb.answer_with("VendorAddRq", 3250)  # the feature is turned off in this company file
+    ex = run(authenticator, clock, qb, qbxml.VendorAddRq(vendor_add=qbxml.VendorAdd(name="New")))
+    assert (ex.response.status_code, ex.action) == (3250, A.FAIL)  # type: ignore[union-attr]
+    assert ex.response.status_severity == "Error"  # type: ignore[union-attr]
+    ex = run(authenticator, clock, qb, qbxml.EstimateQueryRq())  # unsupported message: 1030
     assert (ex.response.status_code, ex.action) == (1030, A.FAIL)  # type: ignore[union-attr]
 
 

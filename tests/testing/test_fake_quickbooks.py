@@ -297,6 +297,24 @@ def test_injected_and_natural_hresult_failures(qb: FakeQuickBooks) -> None:
     assert qb.process(qbxml.dumps(qbxml.VendorQueryRq())).hresult == ""
 
 
+def test_injected_statuses(qb: FakeQuickBooks) -> None:
+    qb.answer_with("VendorQueryRq", 3260, times=2)
+    first = one(qb, qbxml.VendorQueryRq(request_id="a"))
+    assert (first.request_id, first.status_code, first.status_severity) == ("a", 3260, "Error")
+    assert "permission" in first.status_message
+    assert one(qb, qbxml.VendorQueryRq()).status_code == 3260
+    assert one(qb, qbxml.VendorQueryRq()).status_code == 0
+    qb.answer_with("VendorQueryRq", 500, "Some objects were not found.")
+    warned = one(qb, qbxml.VendorQueryRq())
+    assert (warned.status_code, warned.status_severity) == (500, "Warn")
+
+
+def test_stop_on_error_stops_on_warnings_too(qb: FakeQuickBooks) -> None:
+    qb.answer_with("VendorQueryRq", 500)
+    rs = ask(qb, qbxml.VendorQueryRq(request_id="1"), qbxml.VendorQueryRq(request_id="2"))
+    assert [r.request_id for r in rs] == ["1"]
+
+
 def test_unimplemented_requests_say_so(qb: FakeQuickBooks) -> None:
     rs = one(qb, qbxml.EstimateQueryRq())
     assert rs.status_code == 1030

@@ -144,6 +144,7 @@ class FakeQuickBooks:
         self._iterators: dict[str, _Iterator] = {}
         self._locks: dict[str, int] = {}
         self._failures: list[tuple[str, str]] = []
+        self._statuses: dict[str, list[tuple[int, str, str]]] = {}
         self._connection_failures: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -222,6 +223,24 @@ class FakeQuickBooks:
     def unlock(self, object_id: str) -> None:
         """Undo `lock`."""
         self._locks.pop(object_id, None)
+
+    def answer_with(
+        self,
+        request_type: str,
+        code: int,
+        message: str = "",
+        *,
+        severity: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` requests of ``request_type`` (``"BillAddRq"``) with a status.
+
+        For statuses the fake does not produce by itself, e.g. 3250 (feature not enabled) or
+        3260 (permission). The severity follows the code's range unless given.
+        """
+        info = qbxml.describe_status(code)
+        entry = (code, severity or info.severity, message or info.meaning)
+        self._statuses.setdefault(request_type, []).extend([entry] * times)
 
     def fail_next(self, hresult: str = PARSE_ERROR, message: str = PARSE_MESSAGE) -> None:
         """Make the next request fail as a whole with ``hresult`` (no qbXML response)."""
@@ -349,6 +368,9 @@ class FakeQuickBooks:
         name = type(rq).__name__[:-2]  # "VendorQueryRq" -> "VendorQuery"
         rs_cls: Any = getattr(qbxml, f"{name}Rs", None)
         assert rs_cls is not None
+        injected = self._statuses.get(type(rq).__name__)
+        if injected:
+            return self._rs(rs_cls, rq, status=injected.pop(0))
         try:
             for entity in _LISTS:
                 if name == f"{entity}Query":
