@@ -245,3 +245,49 @@ def test_a_late_answer_from_an_old_window_does_not_rewind_the_budget(clock: Fake
     assert limiter.remaining == 0
     assert limiter.reset_at == now + 20
     assert limiter.reserve() == 20.0
+
+
+def _http_date(epoch: float) -> str:
+    import email.utils
+
+    return email.utils.formatdate(epoch, usegmt=True)
+
+
+def test_reset_is_read_on_the_servers_clock(clock: FakeClock) -> None:
+    """Our clock runs 300 s behind Procore's: the wait is the 5 s Procore means, not 305 s."""
+    limiter = RateLimiter(clock=clock, max_jitter=0.0)
+    server_now = clock.time() + 300
+    assert limiter.reserve() == 0.0
+    limiter.update(
+        httpx.Headers(
+            {
+                "Date": _http_date(server_now),
+                "X-Rate-Limit-Limit": "10",
+                "X-Rate-Limit-Remaining": "0",
+                "X-Rate-Limit-Reset": str(server_now + 5),
+            }
+        )
+    )
+    limiter.release()
+    assert limiter.reserve() == 5.0
+
+
+def test_429_wait_uses_the_servers_clock(clock: FakeClock) -> None:
+    from qbprocore.procore import RetryPolicy
+
+    server_now = clock.time() - 120  # our clock runs two minutes ahead
+    response = httpx.Response(
+        429,
+        headers={"Date": _http_date(server_now), "X-Rate-Limit-Reset": str(server_now + 8)},
+    )
+    wait = RetryPolicy(jitter=0.0).wait_for_response(response, 0, now=clock.time(), rand=0.0)
+    assert wait == 8.0  # not 0 (we would hammer Procore for two minutes)
+
+
+def test_sub_second_date_differences_are_ignored(clock: FakeClock) -> None:
+    from qbprocore.procore._clock import server_offset
+
+    headers = httpx.Headers({"Date": _http_date(clock.time() + 0.6)})
+    assert server_offset(headers, clock.time()) == 0.0
+    assert server_offset(httpx.Headers({"Date": "not a date"}), clock.time()) == 0.0
+    assert server_offset(httpx.Headers({}), clock.time()) == 0.0

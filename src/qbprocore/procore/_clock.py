@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
 import time
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 __all__ = ["Clock", "SystemClock"]
@@ -59,3 +61,28 @@ class SystemClock:
     def random(self) -> float:
         """A float in ``[0, 1)``."""
         return self._rng.random()
+
+
+def server_offset(headers: Mapping[str, str], local_now: float) -> float:
+    """Estimated server clock minus ours, from a response's ``Date`` header.
+
+    Procore's ``X-Rate-Limit-Reset`` is an instant on *its* clock; a host whose clock is off by
+    half a minute would otherwise wait far too long or come back too early. ``Date`` has
+    one-second resolution, so offsets under a second are treated as none.
+
+    Args:
+        headers: Response headers.
+        local_now: Our clock's epoch seconds when the response arrived.
+
+    Returns:
+        Seconds to add to our clock to read the server's (0.0 when unknown or negligible).
+    """
+    raw = headers.get("Date") or headers.get("date")
+    if not raw:
+        return 0.0
+    try:
+        server = email.utils.parsedate_to_datetime(raw).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    offset = float(server) - local_now
+    return offset if abs(offset) >= 1.0 else 0.0

@@ -13,7 +13,7 @@ import threading
 
 import httpx
 
-from qbprocore.procore._clock import Clock
+from qbprocore.procore._clock import Clock, server_offset
 
 __all__ = ["RateLimiter", "RateLimiterRegistry"]
 
@@ -47,6 +47,7 @@ class RateLimiter:
         self.reset_at: float | None = None
         self._blocked_until = 0.0
         self._newest_reset = 0.0  # survives roll-overs, to recognise late answers
+        self._skew = 0.0  # server clock minus ours: resets are instants on Procore's clock
         self._in_flight = 0
         #: Seconds callers were told to wait in total (for benchmarks and diagnostics).
         self.waited = 0.0
@@ -63,8 +64,9 @@ class RateLimiter:
             be given back with :meth:`release`); seconds to sleep; or ``None`` to wait for an
             answer already in flight (:meth:`wait_for_answer`) and then try again.
         """
-        now = self._clock.time()
+        local = self._clock.time()
         with self._lock:
+            now = local + self._skew  # Procore's time, which its reset instants refer to
             if self.reset_at is not None and now >= self.reset_at:
                 # The reported window rolled over: a fresh window of the known size, with its
                 # reset unknown until the next answer. Requests still in flight may land in the
@@ -72,8 +74,8 @@ class RateLimiter:
                 self.remaining = None if self.limit is None else float(self.limit - self._in_flight)
                 self.reset_at = None
             wait = 0.0
-            if now < self._blocked_until:
-                wait = self._blocked_until - now
+            if local < self._blocked_until:
+                wait = self._blocked_until - local
             elif self.remaining is None or (self.remaining < 1 and self.reset_at is None):
                 if self._in_flight > 0:
                     return None  # an answer in flight will tell us the budget
@@ -107,7 +109,9 @@ class RateLimiter:
         reset = _number(headers, "X-Rate-Limit-Reset")
         if remaining is None or reset is None:
             return
+        skew = server_offset(headers, self._clock.time())
         with self._lock:
+            self._skew = skew
             same_limit = limit is None or self.limit is None or int(limit) == self.limit
             if same_limit and reset < self._newest_reset:
                 # A late answer from an earlier instance of the same window: applying it would
@@ -126,7 +130,7 @@ class RateLimiter:
                 self.limit = int(limit)
 
     def block_until(self, when: float) -> None:
-        """Hold every caller until ``when`` (after a 429 or a 503 with ``Retry-After``)."""
+        """Hold every caller until ``when`` (our clock; after a 429 or a 503)."""
         with self._lock:
             self._blocked_until = max(self._blocked_until, when)
             self.remaining = 0

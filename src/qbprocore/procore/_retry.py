@@ -16,6 +16,8 @@ import email.utils
 import attrs
 import httpx
 
+from qbprocore.procore._clock import server_offset
+
 __all__ = ["RetryPolicy"]
 
 # status: (idempotent requests, non-idempotent requests)
@@ -93,13 +95,15 @@ class RetryPolicy:
         429 waits until ``X-Rate-Limit-Reset`` (or ``Retry-After`` when sent), 503 honours
         ``Retry-After``; both add jitter. Other statuses back off exponentially.
         """
-        retry_after = _retry_after(response.headers, now)
+        # Reset instants and HTTP dates are on Procore's clock; compare them with its time.
+        server_now = now + server_offset(response.headers, now)
+        retry_after = _retry_after(response.headers, server_now)
         if response.status_code == 429:
             reset = response.headers.get("X-Rate-Limit-Reset")
             waits = [retry_after] if retry_after is not None else []
             if reset is not None:
                 with contextlib.suppress(ValueError):
-                    waits.append(max(0.0, float(reset) - now))
+                    waits.append(max(0.0, float(reset) - server_now))
             if waits:
                 return max(waits) + self.jitter * rand
         elif retry_after is not None:
