@@ -463,6 +463,17 @@ def test_request_ids_are_assigned_and_responses_matched(
     ]
 
 
+def test_invalid_qbxml_from_the_work_source_is_never_sent(
+    authenticator: qbwc.PasswordAuthenticator, clock: Clock
+) -> None:
+    too_long = qbxml.VendorAddRq(vendor_add=qbxml.VendorAdd(name="x" * 42))  # Name max 41
+    work = Script(qbwc.WorkRequest(messages=[too_long]))
+    result = connector(make_service(authenticator, work, clock)).update(qb_with_vendors(1))
+    assert result.status == "error"
+    assert result.requests == []
+    assert "not valid qbXML" in result.last_error
+
+
 def test_duplicate_request_ids_are_refused(
     authenticator: qbwc.PasswordAuthenticator, clock: Clock
 ) -> None:

@@ -228,7 +228,14 @@ class Session:
                 operation=op,
             )
         messages, ids = self._number(nxt.messages)
-        xml = qbxml.dumps(*messages, version=version, on_error=nxt.on_error).decode("ascii")
+        try:
+            xml = qbxml.dumps(*messages, version=version, on_error=nxt.on_error).decode("ascii")
+        except qbxml.QbxmlError as exc:
+            # Never send QuickBooks a document we know is wrong (it would fail the whole
+            # request with 0x80040400); the session ends and getLastError says why.
+            raise LocalProtocolError(
+                f"the work source's request is not valid qbXML {version}: {exc}", operation=op
+            ) from exc
         progress = self._snap.progress
         if nxt.progress is not None:
             progress = max(0, min(99, nxt.progress))
