@@ -124,6 +124,13 @@ def test_doctype_and_entities_are_refused() -> None:
     )
     with pytest.raises(qbwc.SoapFaultError):
         qbwc.decode_call(xxe)
+    utf16 = (
+        '<?xml version="1.0" encoding="utf-16"?><!DOCTYPE x [<!ENTITY e "boom">]>'
+        f'<s:Envelope xmlns:s="{ENV}"><s:Body><clientVersion xmlns="http://developer.intuit.com/">'
+        "<strVersion>&e;</strVersion></clientVersion></s:Body></s:Envelope>"
+    ).encode("utf-16")
+    with pytest.raises(qbwc.SoapFaultError, match="DOCTYPE"):
+        qbwc.decode_call(utf16)
 
 
 def _result(body: bytes, operation: str) -> etree._Element:

@@ -42,7 +42,7 @@ def _redact(value: object) -> str:
 class Event:
     """Base of the call events.
 
-    Class attributes:
+    Attributes:
         operation: The SOAP operation (``"sendRequestXML"``), also the request element name.
         params: ``(XML element name, field name)`` pairs in WSDL order.
         result: The answer's type: ``"string"``, ``"int"`` (receiveResponseXML) or
