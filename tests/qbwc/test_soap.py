@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from lxml import etree
 
 from qbprocore import qbwc, qbxml
@@ -291,3 +293,36 @@ def test_qbwc_gem_parameters_round_trip_through_an_envelope(reference_dir: Path,
         assert isinstance(event, qbwc.SendRequestXML)
         assert event.hcp_response == params["strHCPResponse"]
         assert event.major_version == 13
+
+
+# -- property: any XML-representable text survives the codec ---------------------------------------
+
+XML_TEXT = st.text(
+    alphabet=st.characters(
+        blacklist_categories=("Cs",),
+        blacklist_characters="".join(chr(c) for c in range(32) if c not in (9, 10, 13))
+        + "\ufffe\uffff",
+    ),
+    max_size=200,
+)
+
+
+@given(ticket=XML_TEXT, response=XML_TEXT, message=XML_TEXT)
+def test_any_text_survives_decoding(ticket: str, response: str, message: str) -> None:
+    soap = "http://schemas.xmlsoap.org/soap/envelope/"
+    env = etree.Element(f"{{{soap}}}Envelope")
+    call = etree.SubElement(
+        etree.SubElement(env, f"{{{soap}}}Body"), "{http://developer.intuit.com/}receiveResponseXML"
+    )
+    for name, value in (("ticket", ticket), ("response", response), ("message", message)):
+        etree.SubElement(call, f"{{http://developer.intuit.com/}}{name}").text = value
+    event = qbwc.decode_call(etree.tostring(env, encoding="utf-8"))
+    assert event == qbwc.ReceiveResponseXML(ticket=ticket, response=response, message=message)
+
+
+@given(text=XML_TEXT, items=st.lists(XML_TEXT, max_size=5))
+def test_any_text_survives_encoding(text: str, items: list[str]) -> None:
+    result = _result(qbwc.encode_result("getLastError", text), "getLastError")
+    assert (result.text or "") == text
+    array = _result(qbwc.encode_result("authenticate", items), "authenticate")
+    assert [s.text or "" for s in array] == items
