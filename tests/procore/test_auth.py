@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -32,16 +33,21 @@ REDIRECT = "https://connector.example/callback"
 
 
 def _code_auth(
-    fake: FakeProcore, clock: FakeClock, store: TokenStore | None = None, **kw: object
+    fake: FakeProcore,
+    clock: FakeClock,
+    store: TokenStore | None = None,
+    *,
+    redirect_uri: str | None = REDIRECT,
+    **kw: Any,
 ) -> ProcoreAuth:
     return ProcoreAuth.authorization_code(
         environment=fake.environment,
         client_id=fake.client_id,
         client_secret=fake.client_secret,
-        redirect_uri=kw.pop("redirect_uri", REDIRECT),  # type: ignore[arg-type]
+        redirect_uri=redirect_uri,
         store=store,
         clock=clock,
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,7 @@ def test_cipher_rejects_bad_keys_without_echoing_them() -> None:
         TokenCipher(["not-a-key-but-maybe-a-secret"])
     assert "not-a-key-but-maybe-a-secret" not in str(info.value)
     with pytest.raises(TypeError):
-        TokenCipher("single-string")  # type: ignore[arg-type]
+        TokenCipher("single-string")
 
 
 def test_file_store_is_encrypted_0600_and_atomic(tmp_path: Path) -> None:
@@ -147,11 +148,12 @@ def test_sqlite_store_round_trip_encrypted_0600(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["memory", "file", "sqlite"])
 def test_every_store_satisfies_the_protocol(kind: str, tmp_path: Path) -> None:
     cipher = TokenCipher([TokenCipher.generate_key()])
-    store: TokenStore = {
+    factories: dict[str, Callable[[], TokenStore]] = {
         "memory": MemoryTokenStore,
         "file": lambda: FileTokenStore(tmp_path / "t.json", cipher=cipher),
         "sqlite": lambda: SQLiteTokenStore(tmp_path / "t.db", cipher=cipher),
-    }[kind]()
+    }
+    store = factories[kind]()
     assert isinstance(store, TokenStore)
     with store.lock("k"):
         store.save("k", _token())  # saving while holding the refresh lock must not deadlock

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from hypothesis import given, settings
@@ -82,7 +84,11 @@ def test_keyed_batches_are_retried_unkeyed_are_not(
 
 
 def test_classify_matches_by_origin_id_then_id_then_order() -> None:
-    sent = [{"origin_id": "b", "name": "B"}, {"id": 7, "name": "Seven"}, {"name": "unkeyed"}]
+    sent: list[dict[str, Any]] = [
+        {"origin_id": "b", "name": "B"},
+        {"id": 7, "name": "Seven"},
+        {"name": "unkeyed"},
+    ]
     body = {
         "entities": [
             {

@@ -74,6 +74,12 @@ class _KeyedThreadLocks:
             return self._locks.setdefault(key, threading.Lock())
 
 
+@contextlib.contextmanager
+def _held(lock: threading.Lock) -> Iterator[None]:
+    with lock:
+        yield
+
+
 class MemoryTokenStore:
     """Tokens in process memory: for tests, scripts and client-credentials service accounts.
 
@@ -101,11 +107,9 @@ class MemoryTokenStore:
         with self._guard:
             self._tokens.pop(key, None)
 
-    @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
+    def lock(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Exclusive per-key lock within this process."""
-        with self._locks.get(key):
-            yield
+        return _held(self._locks.get(key))
 
     def __repr__(self) -> str:
         return f"MemoryTokenStore(<{len(self._tokens)} token(s)>)"
