@@ -124,3 +124,27 @@ def test_single_calls_and_faults_by_hand() -> None:
     assert wc.call("serverVersion") == "qbprocore"
     assert wc.call("closeConnection", ticket="nope") == qbwc.END_OF_SESSION["closeConnection"]
     assert "pa55" not in repr(wc)
+
+
+def _app(status: str, body: bytes) -> object:
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/xml")])  # type: ignore[operator]
+        return [body]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "text"),
+    [
+        ("500 Internal Server Error", qbwc.encode_fault(qbwc.SoapFaultError("broken")), "broken"),
+        ("503 Service Unavailable", b"down for maintenance", "HTTP 503: down for maintenance"),
+    ],
+)
+def test_faults_and_http_errors_end_the_update(status: str, body: bytes, text: str) -> None:
+    with FakeWebConnector(wsgi_app=_app(status, body), username="demo", password="pa55") as wc:
+        result = wc.update(qb())
+    assert result.status == "fault"
+    assert result.last_error == text
+    assert result.operations == ["serverVersion"]
+    assert result.transcript[0].http_status == int(status[:3])

@@ -65,7 +65,7 @@ class UpdateResult:
         requests: Every qbXML request document the endpoint sent.
         status: How the update ended: ``"done"`` (closed normally), ``"error"`` (closed after
             an error), ``"refused"`` (``E:`` from clientVersion), ``"nvu"``, ``"none"`` or
-            ``"busy"`` (from authenticate).
+            ``"busy"`` (from authenticate), or ``"fault"`` (a SOAP fault or HTTP error).
         last_error: The last ``getLastError`` text that was not ``NoOp``.
         close_message: What ``closeConnection`` answered.
         pauses: How many NoOp pauses there were.
@@ -185,6 +185,10 @@ def _shown(name: str, value: str) -> str:
     return value
 
 
+class _Fault(Exception):  # noqa: N818 - internal control flow, never escapes update()
+    pass
+
+
 class FakeWebConnector:
     """A scriptable QuickBooks Web Connector.
 
@@ -249,32 +253,49 @@ class FakeWebConnector:
     def call(self, operation: str, **params: str) -> object:
         """Make one call by hand (for tests of single calls) and return the decoded answer.
 
-        A SOAP fault comes back as ``("fault", faultstring)``.
+        A SOAP fault, or an HTTP error without a SOAP body, comes back as
+        ``("fault", text)``.
         """
         status, body = self._caller.post(_request_body(operation, params), operation)
-        result = _read_result(operation, body)
-        shown_args = {
-            k: (
-                "***"
-                if k in _SECRET_PARAMS and v
-                else f"<{len(v)} characters>"
-                if k in _BULK_PARAMS
-                else v
-            )
-            for k, v in params.items()
-        }
-        shown = result
+        try:
+            result = _read_result(operation, body)
+        except etree.XMLSyntaxError:
+            result = ("fault", f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
+        shown: object = result
         if operation == "authenticate" and isinstance(result, list) and result:
             shown = ["***", *result[1:]]
+        shown_args = {k: _shown(k, v) for k, v in params.items()}
         self._transcript.append(TranscriptEntry(operation, shown_args, shown, status))
+        return result
+
+    def _ask(self, operation: str, **params: str) -> object:
+        result = self.call(operation, **params)
+        if isinstance(result, tuple):
+            # The real Web Connector shows the fault and gives up on this update.
+            raise _Fault(str(result[1]))
         return result
 
     def update(self, quickbooks: FakeQuickBooks) -> UpdateResult:
         """Run one scheduled update against ``quickbooks`` and return what happened.
 
+        A SOAP fault or HTTP error ends the update with status ``"fault"`` (the text is in
+        ``last_error``), as the real Web Connector gives up on that update.
+
         Raises:
             RoundTripLimitError: the session did not end within ``max_round_trips``.
         """
+        try:
+            return self._update(quickbooks)
+        except _Fault as fault:
+            return UpdateResult(
+                transcript=list(self._transcript),
+                progress=[e.result for e in self._transcript if isinstance(e.result, int)],
+                requests=[],
+                status="fault",
+                last_error=str(fault),
+            )
+
+    def _update(self, quickbooks: FakeQuickBooks) -> UpdateResult:
         self._transcript = []
         progress: list[int] = []
         requests: list[str] = []
@@ -292,12 +313,12 @@ class FakeWebConnector:
                 pauses=pauses,
             )
 
-        self.call("serverVersion")
-        answer = str(self.call("clientVersion", strVersion=self.version))
+        self._ask("serverVersion")
+        answer = str(self._ask("clientVersion", strVersion=self.version))
         if answer.startswith("E:"):
             last_error = answer[2:]
             return result("refused")
-        auth = self.call("authenticate", strUserName=self.username, strPassword=self._password)
+        auth = self._ask("authenticate", strUserName=self.username, strPassword=self._password)
         if not isinstance(auth, list) or len(auth) < 2:
             raise AssertionError(f"authenticate must answer at least two strings, got {auth!r}")
         ticket, status = auth[0], auth[1]
@@ -306,7 +327,7 @@ class FakeWebConnector:
         company_file = status or quickbooks.company_file
 
         def close(outcome: str) -> UpdateResult:
-            message = str(self.call("closeConnection", ticket=ticket))
+            message = str(self._ask("closeConnection", ticket=ticket))
             quickbooks.end_session()
             return result(outcome, message)
 
@@ -316,7 +337,7 @@ class FakeWebConnector:
             if failure is None:
                 break
             retry = str(
-                self.call(
+                self._ask(
                     "connectionError",
                     ticket=ticket,
                     hresult=failure.hresult,
@@ -336,7 +357,7 @@ class FakeWebConnector:
         first = True
         for _round in range(self.max_round_trips):
             request = str(
-                self.call(
+                self._ask(
                     "sendRequestXML",
                     ticket=ticket,
                     # Only the first call of a session carries the host/company/preferences.
@@ -349,7 +370,7 @@ class FakeWebConnector:
             )
             first = False
             if not request:
-                text = str(self.call("getLastError", ticket=ticket))
+                text = str(self._ask("getLastError", ticket=ticket))
                 if text == qbwc.NOOP:
                     pauses += 1
                     self._sleep(5.0)  # QBWC waits about five seconds, then asks again
@@ -358,7 +379,7 @@ class FakeWebConnector:
                 return close("done" if not text else "error")
             requests.append(request)
             qb = quickbooks.process(request)
-            pct = self.call(
+            pct = self._ask(
                 "receiveResponseXML",
                 ticket=ticket,
                 response=qb.response,
@@ -368,7 +389,7 @@ class FakeWebConnector:
             assert isinstance(pct, int), pct
             progress.append(pct)
             if pct < 0:
-                last_error = str(self.call("getLastError", ticket=ticket))
+                last_error = str(self._ask("getLastError", ticket=ticket))
                 return close("error")
             if pct >= 100:
                 return close("done")
