@@ -418,6 +418,29 @@ def test_authenticator_company_file_is_enforced(
     assert ok.call(qbwc.SendRequestXML(ticket=ticket, company_file=r"c:\books\acme.qbw")) != ""  # type: ignore[arg-type]
 
 
+class Exploding(VendorReader):
+    def receive(self, session: qbwc.SessionInfo, received: qbwc.Received) -> None:
+        raise RuntimeError("database is down: secret-connection-string")
+
+
+def test_a_failing_work_source_ends_the_session_cleanly(
+    authenticator: qbwc.PasswordAuthenticator, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    service = make_service(authenticator, Exploding(), clock)
+    result = connector(service).update(qb_with_vendors(3))
+    assert result.progress == [100]  # a clean end, not a fault and not a negative
+    assert all(e.http_status == 200 for e in result.transcript)
+    qb = qb_with_vendors(1)
+    ticket = service.call(qbwc.Authenticate(username="demo", password="demo"))[0]  # type: ignore[index]
+    request = service.call(qbwc.SendRequestXML(ticket=ticket, hcp_response=qb.hcp_response()))  # type: ignore[arg-type]
+    response = qb.process(str(request)).response
+    assert service.call(qbwc.ReceiveResponseXML(ticket=ticket, response=response)) == 100  # type: ignore[arg-type]
+    text = str(service.call(qbwc.GetLastError(ticket=ticket)))  # type: ignore[arg-type]
+    assert "internal error" in text
+    assert "secret" not in text
+    assert "database is down" in caplog.text  # the details go to our logs only
+
+
 class BadWork(Script):
     def next_request(self, session: qbwc.SessionInfo) -> qbwc.WorkRequest:
         return "<QBXML/>"  # type: ignore[return-value]

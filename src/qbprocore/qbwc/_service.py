@@ -232,6 +232,14 @@ class WebConnectorService:
             session.end(str(exc))
             self.store.save(session.snapshot)
             return END_OF_SESSION[op]
+        except Exception:
+            # The host's work source failed. Same reasoning: end cleanly, keep the details in
+            # our logs (they may hold data the Web Connector's user should not see). What the
+            # work source did not commit is asked for again in the next session.
+            log.exception("session %s: the work source failed during %s", key[:12], op)
+            session.end("The connector hit an internal error; the next scheduled update retries.")
+            self.store.save(session.snapshot)
+            return END_OF_SESSION[op]
         if session.state is State.CLOSED:
             self.store.delete(key)
         else:
