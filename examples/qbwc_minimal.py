@@ -21,7 +21,7 @@ from qbprocore import qbwc, qbxml
 
 
 class PrintVendors:
-    """A work source: one vendor query per session, read in pages of 100 with an iterator."""
+    """One vendor query per session; the session sends the iterator's Continue pages."""
 
     def __init__(self) -> None:
         self.asked: set[str] = set()
@@ -32,9 +32,9 @@ class PrintVendors:
         return session.session_id not in self.finished
 
     def next_request(self, session: qbwc.SessionInfo) -> qbwc.WorkRequest | None:
-        """The vendor query, the first time a session asks; then nothing."""
+        """The vendor query the first time a session asks, then nothing."""
         if session.session_id in self.asked:
-            return None  # asked already; the iterator's Continue pages are sent by the session
+            return None
         self.asked.add(session.session_id)
         query = qbxml.VendorQueryRq(
             request_id="all-vendors",
@@ -46,10 +46,8 @@ class PrintVendors:
 
     def receive(self, session: qbwc.SessionInfo, received: qbwc.Received) -> None:
         """Print each vendor of a page; the last page ends this session's work."""
-        for response in received.responses:
-            if isinstance(response, qbxml.VendorQueryRs):
-                for vendor in response.vendor_ret:
-                    print(vendor.name, flush=True)
+        for vendor in received.iter_records():
+            print(vendor.name, flush=True)
         if not received.continuing:
             self.finished.add(session.session_id)
 

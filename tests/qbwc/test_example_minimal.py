@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -9,9 +10,21 @@ from pathlib import Path
 
 import httpx
 
-from qbprocore.testing import FakeQuickBooks, FakeWebConnector
+from qbprocore.testing import FakeQuickBooks, FakeWebConnector, QuickBooksAnswer
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "qbwc_minimal.py"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "qbwc_minimal.py"
+
+
+def _class(text: str, name: str) -> str:
+    match = re.search(rf"^class {name}:.*?(?=^\S)", text, flags=re.S | re.M)
+    assert match is not None, name
+    return match.group(0).rstrip()
+
+
+def test_the_guide_tutorial_is_the_example() -> None:
+    guide = (ROOT / "docs" / "guides" / "qbwc.md").read_text()
+    assert _class(guide, "PrintVendors") == _class(EXAMPLE.read_text(), "PrintVendors")
 
 
 def test_prints_every_vendor_name_as_pages_arrive() -> None:
@@ -31,7 +44,18 @@ def test_prints_every_vendor_name_as_pages_arrive() -> None:
         url = err_first.split()[1]
         assert url.endswith("/qbwc")
         assert httpx.get(f"{url}?wsdl", timeout=10).status_code == 200
-        qb = FakeQuickBooks()
+        stdout = proc.stdout
+        assert stdout is not None
+        early: list[str] = []
+
+        class Watching(FakeQuickBooks):
+            def process(self, request: str | bytes) -> QuickBooksAnswer:
+                if len(self.requests) == 1:
+                    # Before QuickBooks answers page 2, page 1 must already be on stdout.
+                    early.extend(stdout.readline().rstrip("\n") for _ in range(100))
+                return super().process(request)
+
+        qb = Watching()
         names = [f"Vendor {i:03d} & Sons" for i in range(250)]
         qb.add_vendors(names)
         qb.modify_vendor(qb.vendors[0].list_id, is_active=False)  # inactive ones count too
@@ -45,4 +69,5 @@ def test_prints_every_vendor_name_as_pages_arrive() -> None:
         proc.terminate()
         out, _err = proc.communicate(timeout=30)
         watchdog.cancel()
-    assert out.splitlines() == names
+    assert early == names[:100]
+    assert early + out.splitlines() == names
