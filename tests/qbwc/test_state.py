@@ -131,3 +131,12 @@ def test_state_diagram_draws_every_transition() -> None:
             assert any(
                 e.startswith(f"{state.value} --> {after.value}:") and label in e for e in edges
             ), (state, op, outcome)
+
+
+def test_expiry_and_client_version_rules() -> None:
+    assert not qbwc.is_expired(9.99, expires_at=10.0)
+    assert qbwc.is_expired(10.0, expires_at=10.0)
+    assert qbwc.parse_client_version("2.1.0.30") == (2, 1, 0, 30)
+    assert qbwc.parse_client_version("2.3.0.36 beta") == (2, 3, 0, 36)
+    assert qbwc.parse_client_version("") is None
+    assert qbwc.parse_client_version("v2") is None

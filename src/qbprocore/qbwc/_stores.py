@@ -45,36 +45,45 @@ class SessionStore(Protocol):
 
 
 class MemorySessionStore:
-    """Sessions in a dict, guarded by a lock. Lost when the process ends."""
+    """Sessions in a dict, guarded by a lock. Lost when the process ends.
+
+    Snapshots are kept serialized, as a real store would, so nothing can share state with a
+    session by reference between two calls.
+    """
 
     def __init__(self) -> None:
-        self._data: dict[str, str] = {}
+        # key -> (lock key, live, expires at, snapshot JSON)
+        self._data: dict[str, tuple[str, bool, float, str]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MemorySessionStore(<{len(self._data)} sessions>)"
 
+    @staticmethod
+    def _row(snapshot: SessionSnapshot) -> tuple[str, bool, float, str]:
+        expires = min(snapshot.expires_at, snapshot.hard_expires_at)
+        return snapshot.lock_key, snapshot.live, expires, snapshot.to_json()
+
     def create(self, snapshot: SessionSnapshot, *, now: float) -> bool:
         """See `SessionStore.create`."""
         with self._lock:
-            for key, text in list(self._data.items()):
-                other = SessionSnapshot.from_json(text)
-                if other.hard_expires_at <= now or other.expires_at <= now:
+            for key, (lock_key, live, expires, _text) in list(self._data.items()):
+                if expires <= now:
                     del self._data[key]  # purge the dead while we are here
-                elif other.lock_key == snapshot.lock_key and other.live:
+                elif live and lock_key == snapshot.lock_key:
                     return False
-            self._data[snapshot.key] = snapshot.to_json()
+            self._data[snapshot.key] = self._row(snapshot)
             return True
 
     def load(self, key: str) -> SessionSnapshot | None:
         """See `SessionStore.load`."""
-        text = self._data.get(key)
-        return None if text is None else SessionSnapshot.from_json(text)
+        row = self._data.get(key)
+        return None if row is None else SessionSnapshot.from_json(row[3])
 
     def save(self, snapshot: SessionSnapshot) -> None:
         """See `SessionStore.save`."""
         with self._lock:
-            self._data[snapshot.key] = snapshot.to_json()
+            self._data[snapshot.key] = self._row(snapshot)
 
     def delete(self, key: str) -> None:
         """See `SessionStore.delete`."""
