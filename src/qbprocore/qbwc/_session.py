@@ -201,8 +201,9 @@ class Session:
         self._snap = attrs.evolve(self._snap, company_file=bound, qbxml_version=version)
         if self._snap.continue_xml:
             # An iterator is running: its Continue goes out before anything new, with the same
-            # requestID, in this session (iterators die with the session).
-            xml, ids = self._snap.continue_xml, self._snap.pending_ids
+            # requestID, in this session (iterators die with the session). Its requestIDs were
+            # recorded in pending_ids when the page that asked for it arrived.
+            xml = self._snap.continue_xml
             self._move(
                 op,
                 Outcome.REQUEST,
@@ -212,7 +213,6 @@ class Session:
                 round_trips=self._snap.round_trips + 1,
                 last_error="",
             )
-            self._snap = attrs.evolve(self._snap, pending_ids=ids)
             return xml
         nxt = self._work.next_request(self.info)
         if nxt is None:
