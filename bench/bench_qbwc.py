@@ -89,23 +89,38 @@ def _ours(store: qbwc.SessionStore | None = None, page: int = PAGE) -> tuple[Any
     return service, work
 
 
-def _run(app: Callable[..., Iterable[bytes]], qb: _Timed) -> tuple[float, int]:
+def _run(app: Callable[..., Iterable[bytes]], qb: _Timed) -> tuple[float, int, float]:
+    """Total seconds, round trips, and seconds spent inside the WSGI app (the endpoint)."""
+    inside = [0.0]
+
+    def timed(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start = time.perf_counter()
+        try:
+            return list(app(environ, start_response))
+        finally:
+            inside[0] += time.perf_counter() - start
+
     with FakeWebConnector(
-        wsgi_app=app, username="bench", password="bench", max_round_trips=10**6
+        wsgi_app=timed, username="bench", password="bench", max_round_trips=10**6
     ) as wc:
         start = time.perf_counter()
         result = wc.update(qb)
         elapsed = time.perf_counter() - start
     assert result.status == "done", result.last_error
-    return elapsed, len(result.requests)
+    return elapsed, len(result.requests), inside[0]
 
 
 def bench_read(n: int = VENDORS) -> dict[str, float]:
     qb = _quickbooks(n)
     service, work = _ours()
-    elapsed, trips = _run(qbwc.wsgi_app(service), qb)
+    elapsed, trips, inside = _run(qbwc.wsgi_app(service), qb)
     assert work.count == n, work.count
-    return {"seconds": elapsed, "round_trips": trips, "quickbooks_seconds": qb.spent}
+    return {
+        "seconds": elapsed,
+        "round_trips": trips,
+        "quickbooks_seconds": qb.spent,
+        "endpoint_seconds": inside,
+    }
 
 
 def _install_qbwc_kit() -> str | None:
@@ -168,9 +183,10 @@ def bench_qbwc_kit(n: int = VENDORS) -> dict[str, float] | None:
         return [out]
 
     qb = _quickbooks(n)
-    elapsed, trips = _run(app, qb)
+    elapsed, trips, inside = _run(app, qb)
     assert counted["records"] == n, counted
     return {
+        "endpoint_seconds": inside,
         "seconds": elapsed,
         "round_trips": trips,
         "quickbooks_seconds": qb.spent,
@@ -293,13 +309,13 @@ def main() -> str:
     memory = bench_peak_memory()
     n = VENDORS
     rate = n / ours["seconds"]
-    ours_endpoint = ours["seconds"] - ours["quickbooks_seconds"]
+    ours_endpoint = ours["endpoint_seconds"]
     lines = [
         "## qbwc: Web Connector endpoint",
         "",
         f"### {n:,}-vendor read (pages of {PAGE}, in-process, through a WSGI app)",
         "",
-        "| endpoint | round trips | total s | vendors/s | total − QuickBooks s |",
+        "| endpoint | round trips | total s | vendors/s | inside the endpoint s |",
         "|---|---:|---:|---:|---:|",
         f"| qbprocore.qbwc | {ours['round_trips']:.0f} | {ours['seconds']:.2f} | {rate:,.0f}"
         f" | {ours_endpoint:.2f} |",
@@ -307,7 +323,7 @@ def main() -> str:
     if kit is None:
         lines.append(f"| {QBWC_KIT} | — | could not be installed from PyPI here | | |")
     else:
-        kit_endpoint = kit["seconds"] - kit["quickbooks_seconds"]
+        kit_endpoint = kit["endpoint_seconds"]
         lines.append(
             f"| qbwc-kit {kit['version']} | {kit['round_trips']:.0f} | {kit['seconds']:.2f}"
             f" | {n / kit['seconds']:,.0f} | {kit_endpoint:.2f} |"
@@ -315,15 +331,16 @@ def main() -> str:
         lines += [
             "",
             f"Throughput ratio (qbprocore / qbwc-kit): end to end"
-            f" {kit['seconds'] / ours['seconds']:.2f}×, without FakeQuickBooks' time"
+            f" {kit['seconds'] / ours['seconds']:.2f}×, inside the endpoint"
             f" {kit_endpoint / ours_endpoint:.2f}× (target ≥ 2×).",
         ]
     lines += [
         "",
-        "The last column subtracts the time FakeQuickBooks spends building its answers; what"
-        " remains is the endpoint plus the FakeWebConnector driver, which is the same code for"
-        " both. qbprocore parses every page into validated, typed records and checks a scrypt"
-        " password hash once per session; qbwc-kit parses into dicts and compares plain text.",
+        "The last column is the time spent inside each WSGI app (adapter, SOAP, session,"
+        " parsing, the work source), without FakeQuickBooks (the same for both:"
+        f" {ours['quickbooks_seconds']:.2f} s) and the FakeWebConnector driver. qbprocore"
+        " parses every page into validated, typed records and checks a scrypt password hash"
+        " once per session; qbwc-kit parses into dicts and compares plain text.",
         "",
         f"### Per-call time by session store ({store['calls']:.0f} SOAP calls, MaxReturned 1)",
         "",
