@@ -705,3 +705,37 @@ def test_each_call_in_its_own_process(tmp_path: Path) -> None:
     assert progress == "100"
     assert call("closeConnection", ticket=ticket) == ["OK"]
     assert call("sendRequestXML", ticket=ticket) == [""]
+
+
+def test_concurrent_authenticates_yield_one_session(
+    authenticator: qbwc.PasswordAuthenticator, clock: Clock, tmp_path: Path
+) -> None:
+    import threading
+
+    db = tmp_path / "race.db"
+    barrier = threading.Barrier(8)
+    answers: list[str] = []
+    stores: list[qbwc.SQLiteSessionStore] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        store = qbwc.SQLiteSessionStore(db)
+        with lock:
+            stores.append(store)
+        # Each thread is its own "process": its own service and store object.
+        service = qbwc.WebConnectorService(
+            authenticator=authenticator, work=VendorReader(), store=store, clock=clock
+        )
+        barrier.wait(timeout=30)
+        answer = service.call(qbwc.Authenticate(username="demo", password="demo"))
+        with lock:
+            answers.append(answer[1])  # type: ignore[index]
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for store in stores:
+        store.close()
+    assert sorted(answers) == [""] + ["busy"] * 7
