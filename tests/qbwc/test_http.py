@@ -188,3 +188,34 @@ def test_full_session_over_a_real_server(
     assert result.progress == [41, 83, 100]
     wsdl = httpx.get(f"{url}?wsdl", timeout=10)
     assert f'location="{url}"'.encode() in wsdl.content
+
+
+def test_asgi_limit_holds_without_content_length(service: qbwc.WebConnectorService) -> None:
+    async def chunks() -> Any:
+        for _ in range(10):
+            yield b"x" * 1000
+
+    client = AsyncOverSync(qbwc.asgi_app(service, max_body=4096))
+    try:
+        r = client.request("POST", "/qbwc", content=chunks(), headers={"Content-Type": "text/xml"})
+    finally:
+        client.close()
+    assert r.status_code == 413
+
+
+def test_wsgi_limit_holds_without_content_length(service: qbwc.WebConnectorService) -> None:
+    import io
+
+    app = qbwc.wsgi_app(service, max_body=4096)
+    seen: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "text/xml",
+        "wsgi.input": io.BytesIO(b"x" * 10_000),
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "testserver",
+        "PATH_INFO": "/qbwc",
+    }
+    body = b"".join(app(environ, lambda status, headers: seen.append(status)))
+    assert seen == ["413 Content Too Large"]
+    assert b"4096" in body
