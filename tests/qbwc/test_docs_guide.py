@@ -47,3 +47,16 @@ def test_state_diagram_on_the_page_is_generated_from_the_table() -> None:
 
 def test_reference_page_points_at_the_package() -> None:
     assert "::: qbprocore.qbwc" in (DOCS / "reference" / "qbwc.md").read_text()
+
+
+def test_status_table_matches_the_default_policy() -> None:
+    text = GUIDE.read_text()
+    section = text.split("## Status codes", 1)[1].split("\n## ", 1)[0]
+    listed: dict[int, str] = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| `([A-Z_]+)` \| ([^|]+) \|", line)
+        if m:
+            for code in re.findall(r"\b\d+\b", m.group(2)):
+                listed[int(code)] = m.group(1)
+    expected = {code: action.name for code, action in qbwc.DEFAULT_STATUS_ACTIONS.items()}
+    assert listed == expected
