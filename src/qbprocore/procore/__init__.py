@@ -13,7 +13,7 @@ Quick start (a service account)::
         result = client.vendors.sync([{"origin_id": "QB-80000001", "name": "Acme"}])
         assert result.ok, result.failed
 
-Exceptions (all under :class:`qbprocore.QbprocoreError`)::
+Exceptions (all under `QbprocoreError`)::
 
     ProcoreError
     ├── APIConnectionError            no HTTP answer (DNS, refused, reset)
@@ -36,7 +36,7 @@ Exceptions (all under :class:`qbprocore.QbprocoreError`)::
             └── ServiceUnavailableError   503 (retry_after)
 
 The I/O seam is the httpx client: pass ``http_client=httpx.Client(transport=...)`` to test
-against :class:`httpx.MockTransport` or :class:`qbprocore.testing.FakeProcore`.
+against `MockTransport` or `FakeProcore`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ inherited), so the same httpx seam serves the API and the login host:
 - one refresh at a time per credential: a thread lock, an asyncio lock per event loop, and the
   store's cross-process lock; whoever waited re-reads the store and reuses the fresh pair;
 - ``invalid_grant`` → re-read the store once (another process may have won the race without
-  our lock, e.g. an older deployment) → :class:`ReauthorizationRequiredError`;
+  our lock, e.g. an older deployment) → `ReauthorizationRequiredError`;
 - client credentials have no refresh token: the grant simply runs again.
 """
 
@@ -67,14 +67,14 @@ class ProcoreAuth:
     """Tokens for one credential: obtains, caches, refreshes and persists them.
 
     Share one instance between the sync and async clients of a process; share the *store*
-    between processes. Use :meth:`client_credentials` for service accounts and
-    :meth:`authorization_code` for apps a user installs.
+    between processes. Use `client_credentials` for service accounts and
+    `authorization_code` for apps a user installs.
 
     Args:
         environment: Where to log in.
         credentials: The app's client id and secret for that environment.
         grant: ``"client_credentials"`` or ``"authorization_code"``.
-        store: Where tokens live; a process-local :class:`MemoryTokenStore` by default.
+        store: Where tokens live; a process-local `MemoryTokenStore` by default.
         key: The store key; defaults to ``"<environment>:<client id>"``. Give each authorizing
             user (or Procore company) its own key when one app serves many.
         refresh_margin: Refresh this many seconds before expiry (default 300).
@@ -127,7 +127,7 @@ class ProcoreAuth:
             environment: Where to log in.
             client_id: The app's client id.
             client_secret: The app's client secret.
-            **kwargs: Further :class:`ProcoreAuth` arguments (``store``, ``clock``...).
+            **kwargs: Further `ProcoreAuth` arguments (``store``, ``clock``...).
 
         Returns:
             The auth object.
@@ -153,7 +153,7 @@ class ProcoreAuth:
             client_secret: The app's client secret.
             redirect_uri: The registered redirect URI; omit for the out-of-band flow, where
                 Procore shows the code for the user to paste.
-            **kwargs: Further :class:`ProcoreAuth` arguments (``store``, ``key``...).
+            **kwargs: Further `ProcoreAuth` arguments (``store``, ``key``...).
 
         Returns:
             The auth object.
@@ -178,7 +178,7 @@ class ProcoreAuth:
 
         Args:
             state: Anti-CSRF value; a random one is generated when omitted. Keep it in the
-                user's session and pass it to :meth:`exchange_code`.
+                user's session and pass it to `exchange_code`.
 
         Returns:
             ``(url, state)``.
@@ -230,9 +230,9 @@ class ProcoreAuth:
         """Exchange the authorization code for a token pair and store it.
 
         Args:
-            http: The httpx client to use (the :class:`ProcoreClient`'s own, typically).
+            http: The httpx client to use (the `ProcoreClient`'s own, typically).
             code_or_redirect_url: The pasted code (out-of-band) or the full redirect URL.
-            state: The state from :meth:`authorization_url`, checked against the redirect.
+            state: The state from `authorization_url`, checked against the redirect.
 
         Returns:
             The stored token.
@@ -244,7 +244,7 @@ class ProcoreAuth:
     async def aexchange_code(
         self, http: httpx.AsyncClient, code_or_redirect_url: str, *, state: str | None = None
     ) -> Token:
-        """Async :meth:`exchange_code`."""
+        """Async `exchange_code`."""
         body = self._code_body(self._code_from(code_or_redirect_url, state))
         token = self._parse(
             await self._post_async(http, body, "authorization_code"), "authorization_code"
@@ -289,7 +289,7 @@ class ProcoreAuth:
             return self._renew_sync(http, current)
 
     async def aget_token(self, http: httpx.AsyncClient, *, stale: Token | None = None) -> Token:
-        """Async :meth:`get_token` (tasks of one loop queue on an asyncio lock first)."""
+        """Async `get_token` (tasks of one loop queue on an asyncio lock first)."""
         if stale is None and (token := self._peek()) is not None:
             return token
         store_lock = self.store.lock(self.key)

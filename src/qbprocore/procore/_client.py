@@ -187,7 +187,7 @@ class ProcoreClient(_Common):
         limiters: Rate-limiter registry; the process-wide one by default.
         user_agent: User-Agent header value.
 
-    Example:
+    Examples:
         >>> from qbprocore.procore import PRODUCTION, ProcoreAuth, ProcoreClient
         >>> auth = ProcoreAuth.client_credentials(
         ...     environment=PRODUCTION, client_id="id", client_secret="secret")
@@ -271,7 +271,7 @@ class ProcoreClient(_Common):
         return f"ProcoreClient(environment={self.environment.name!r}, company_id={self.company_id})"
 
     def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> Token:
-        """Finish the authorization-code flow (see :meth:`ProcoreAuth.exchange_code`)."""
+        """Finish the authorization-code flow (see `exchange_code`)."""
         return self.auth.exchange_code(self.http, code_or_redirect_url, state=state)
 
     def _get_page(self, url: str, params: Mapping[str, Any] | None) -> httpx.Response:
@@ -359,7 +359,7 @@ class ProcoreClient(_Common):
 
 
 class AsyncProcoreClient(_Common):
-    """Asynchronous Procore client; same arguments as :class:`ProcoreClient`.
+    """Asynchronous Procore client; same arguments as `ProcoreClient`.
 
     Args:
         auth: Token manager (may be shared with a sync client in another thread).
@@ -452,7 +452,7 @@ class AsyncProcoreClient(_Common):
         )
 
     async def exchange_code(self, code_or_redirect_url: str, *, state: str | None = None) -> Token:
-        """Finish the authorization-code flow (see :meth:`ProcoreAuth.aexchange_code`)."""
+        """Finish the authorization-code flow (see `aexchange_code`)."""
         return await self.auth.aexchange_code(self.http, code_or_redirect_url, state=state)
 
     async def _get_page(self, url: str, params: Mapping[str, Any] | None) -> httpx.Response:
@@ -467,7 +467,7 @@ class AsyncProcoreClient(_Common):
         json: Any = None,
         idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send one API request; see :meth:`ProcoreClient.request`."""
+        """Send one API request; see `request`."""
         method = method.upper()
         idem = method in _IDEMPOTENT if idempotent is None else idempotent
         url = self._url(path)

@@ -38,7 +38,7 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The real clock: :func:`time.time`, :func:`time.sleep`, :func:`asyncio.sleep`."""
+    """The real clock: `time`, `sleep`, `sleep`."""
 
     def __init__(self, *, rng: random.Random | None = None) -> None:
         # Jitter does not need cryptographic randomness; a private Random keeps it seedable.

@@ -15,10 +15,10 @@ class TokenCipher:
     """Authenticated encryption of serialized tokens (Fernet: AES-128-CBC + HMAC-SHA256).
 
     The first key encrypts; every key decrypts. To rotate, put the new key first and keep the
-    old one until :meth:`rotate` (or the next save) has re-encrypted every stored token.
+    old one until `rotate` (or the next save) has re-encrypted every stored token.
 
     Args:
-        keys: One or more url-safe base64 32-byte keys (see :meth:`generate_key`), newest
+        keys: One or more url-safe base64 32-byte keys (see `generate_key`), newest
             first. The keys never appear in this object's repr.
     """
 

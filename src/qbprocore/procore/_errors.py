@@ -1,6 +1,6 @@
 """The Procore layer's error tree and the status-code → exception table.
 
-Procore answers errors in several body shapes; :func:`parse_error_body` reduces all of them to
+Procore answers errors in several body shapes; `parse_error_body` reduces all of them to
 one ``message`` plus a list of ``errors`` so callers never need to know which shape arrived:
 
 - ``{"message": "...", "error": "..."}`` (classic Rails API),
@@ -44,7 +44,7 @@ __all__ = [
 
 
 class ProcoreError(QbprocoreError):
-    """Base class of every error raised by :mod:`qbprocore.procore`."""
+    """Base class of every error raised by `procore`."""
 
 
 class APIConnectionError(ProcoreError):
@@ -167,7 +167,7 @@ class ConflictError(APIStatusError):
 
 
 class UnprocessableEntityError(APIStatusError, ValueError):
-    """422: validation failed; :attr:`errors` lists what to fix."""
+    """422: validation failed; `errors` lists what to fix."""
 
 
 class RateLimitError(APIStatusError):
@@ -199,7 +199,7 @@ class InternalServerError(APIStatusError):
 
 
 class ServiceUnavailableError(InternalServerError):
-    """503: Procore is shedding load; honour :attr:`retry_after`.
+    """503: Procore is shedding load; honour `retry_after`.
 
     Attributes:
         retry_after: Seconds Procore asked us to wait, if sent.
@@ -296,7 +296,7 @@ def decode_body(response: httpx.Response) -> Any:
 
 
 def error_for_response(response: httpx.Response) -> APIStatusError:
-    """Build the right :class:`APIStatusError` subclass for an error response.
+    """Build the right `APIStatusError` subclass for an error response.
 
     Args:
         response: A response with status ≥ 400 whose body has been read.

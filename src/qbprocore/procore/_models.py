@@ -2,12 +2,12 @@
 
 Conventions, enforced by the converters below:
 
-- money is :class:`~decimal.Decimal` (Procore sends amounts as strings *and* as JSON numbers;
+- money is `Decimal` (Procore sends amounts as strings *and* as JSON numbers;
   both are converted through ``str`` so ``0.1`` never becomes ``0.1000000000000000055``);
 - ids are Python ``int`` (Procore ids exceed 32 bits; they are never floats);
-- datetimes keep their offset (``Z`` becomes UTC), dates are :class:`~datetime.date`;
-- fields the model does not name are kept in :attr:`ProcoreModel.extra`, so nothing Procore
-  sends is lost and :meth:`ProcoreModel.to_api` round-trips them.
+- datetimes keep their offset (``Z`` becomes UTC), dates are `date`;
+- fields the model does not name are kept in `extra`, so nothing Procore
+  sends is lost and `to_api` round-trips them.
 
 Nested objects that the connector does not need typed (``vendor``, ``project``...) stay as
 plain mappings.
@@ -132,7 +132,7 @@ class ProcoreModel:
             data: One object from a Procore response.
 
         Returns:
-            The model; unknown keys land in :attr:`extra`.
+            The model; unknown keys land in `extra`.
 
         Raises:
             ValueError: A field's value cannot be converted; the message names the model,
@@ -159,7 +159,7 @@ class ProcoreModel:
         return cls(**known, extra=extra)
 
     def to_api(self) -> dict[str, Any]:
-        """The JSON-ready payload: named fields that are set, then :attr:`extra`."""
+        """The JSON-ready payload: named fields that are set, then `extra`."""
         out: dict[str, Any] = dict(_jsonable(dict(self.extra)))
         for field in attrs.fields(type(self)):
             if field.name == "extra":

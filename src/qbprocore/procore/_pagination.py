@@ -74,7 +74,7 @@ def check_per_page(per_page: int) -> int:
 class Pager(Generic[M]):
     """Iterate over every record of a listing, fetching pages lazily.
 
-    Iterate it directly for records, or call :meth:`pages` for :class:`Page` objects.
+    Iterate it directly for records, or call `pages` for `Page` objects.
     """
 
     def __init__(
@@ -108,7 +108,7 @@ class Pager(Generic[M]):
 
 
 class AsyncPager(Generic[M]):
-    """Async counterpart of :class:`Pager`: ``async for record in pager``."""
+    """Async counterpart of `Pager`: ``async for record in pager``."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """Client-side pacing from Procore's ``X-Rate-Limit-*`` headers.
 
 Procore counts requests per token *and* company in two windows (an hour and a 10-second
-spike window) and reports whichever is nearer to running out. One :class:`RateLimiter` per
+spike window) and reports whichever is nearer to running out. One `RateLimiter` per
 (credential, company) learns from every response and makes callers wait for the reset before
 the budget is gone, instead of spending a request to learn it from a 429. Threads and asyncio
 tasks share it: state changes happen under a short lock; waiting happens outside it.
@@ -61,8 +61,8 @@ class RateLimiter:
 
         Returns:
             ``0.0`` when the caller may send now (the slot is counted as in flight and must
-            be given back with :meth:`release`); seconds to sleep; or ``None`` to wait for an
-            answer already in flight (:meth:`wait_for_answer`) and then try again.
+            be given back with `release`); seconds to sleep; or ``None`` to wait for an
+            answer already in flight (`wait_for_answer`) and then try again.
         """
         local = self._clock.time()
         with self._lock:
@@ -97,13 +97,13 @@ class RateLimiter:
                 self._answered.wait(timeout)
 
     def release(self) -> None:
-        """Give back the in-flight slot claimed by :meth:`reserve`."""
+        """Give back the in-flight slot claimed by `reserve`."""
         with self._answered:
             self._in_flight = max(0, self._in_flight - 1)
             self._answered.notify_all()
 
     def update(self, headers: httpx.Headers) -> None:
-        """Learn the budget from a response's headers (call before :meth:`release`)."""
+        """Learn the budget from a response's headers (call before `release`)."""
         limit = _number(headers, "X-Rate-Limit-Limit")
         remaining = _number(headers, "X-Rate-Limit-Remaining")
         reset = _number(headers, "X-Rate-Limit-Reset")
@@ -137,7 +137,7 @@ class RateLimiter:
 
 
 class RateLimiterRegistry:
-    """One :class:`RateLimiter` per (credential key, company id), created on demand.
+    """One `RateLimiter` per (credential key, company id), created on demand.
 
     Clients built with the same registry (the default is process-wide) share limiters, so
     several clients for one service account and company still pace as one.

@@ -1,6 +1,6 @@
 """Resources hanging off the client (``client.vendors.list(...)``), defined by one table.
 
-Each :class:`ResourceSpec` names the paths Procore uses for one resource. Paths are versioned
+Each `ResourceSpec` names the paths Procore uses for one resource. Paths are versioned
 per resource (``/rest/v1.0/…``, ``/rest/v1.1/…``) and scoped either by a ``company_id`` or a
 ``project_id`` (in the query or in the path); some resources sit under a parent record
 (``parent_id``: the contract of a line item, the requisition of an item...).
@@ -452,7 +452,7 @@ class Resource(_Base[M]):
         request was sent) and the record carries an ``origin_id``, the record is looked up
         by ``origin_id``: if Procore committed it, that record is returned; if not, the POST
         is sent once more. Without an ``origin_id`` the error is raised, because only the
-        caller can tell whether a duplicate is acceptable. Prefer :meth:`sync` where Procore
+        caller can tell whether a duplicate is acceptable. Prefer `sync` where Procore
         offers it.
 
         Args:
@@ -540,7 +540,7 @@ class Resource(_Base[M]):
 
         Returns:
             Per-item results: created, updated, failed with errors. Check
-            :attr:`SyncResult.ok` — Procore answers 200 even when items failed.
+            `ok` — Procore answers 200 even when items failed.
         """
         template = self._require("sync", self._spec.sync_path)
         path = self._path(template, project_id, parent_id)
@@ -574,7 +574,7 @@ class AsyncResource(_Base[M]):
         include_deleted: IncludeDeleted | None = None,
         filters: Mapping[str, Any] | None = None,
     ) -> AsyncPager[M]:
-        """Every record, fetched lazily (``async for``); see :meth:`Resource.list`."""
+        """Every record, fetched lazily (``async for``); see `list`."""
         path, params = self._list_params(
             project_id=project_id,
             parent_id=parent_id,
@@ -607,7 +607,7 @@ class AsyncResource(_Base[M]):
         parent_id: int | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> M:
-        """Create one record (never retried blindly); see :meth:`Resource.create`."""
+        """Create one record (never retried blindly); see `create`."""
         template = self._require("create", self._spec.create_path)
         path = self._path(template, project_id, parent_id)
         payload = as_payload(data)
@@ -667,7 +667,7 @@ class AsyncResource(_Base[M]):
         chunk_size: int = MAX_SYNC_BATCH,
         extra_body: Mapping[str, Any] | None = None,
     ) -> SyncResult[M]:
-        """Batch upsert in chunks of at most 1,000; see :meth:`Resource.sync`."""
+        """Batch upsert in chunks of at most 1,000; see `sync`."""
         template = self._require("sync", self._spec.sync_path)
         path = self._path(template, project_id, parent_id)
         results: list[SyncItemResult[M]] = []

@@ -75,7 +75,7 @@ class RetryPolicy:
     def retryable_exception(self, exc: httpx.TransportError, *, idempotent: bool) -> bool:
         """Whether a transport failure may be retried.
 
-        A :class:`httpx.ConnectError` (or connect timeout) happened before any byte of the
+        A `ConnectError` (or connect timeout) happened before any byte of the
         request left, so even a create is safe to resend.
         """
         if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):

@@ -9,7 +9,7 @@ Procore refresh tokens are single-use with no grace period, so a store must:
 3. keep tokens encrypted at rest with a key the host provides.
 
 Stores never pick a location themselves: a path is always explicit, and nothing is written
-until the first :meth:`TokenStore.save`.
+until the first `save`.
 """
 
 from __future__ import annotations
@@ -57,13 +57,13 @@ class TokenStore(Protocol):
     def lock(self, key: str) -> contextlib.AbstractContextManager[None]:
         """An exclusive lock on ``key`` held while refreshing (across processes if shared).
 
-        :meth:`load` and :meth:`save` must work while the lock is held, from any thread.
+        `load` and `save` must work while the lock is held, from any thread.
         """
         ...
 
 
 class _KeyedThreadLocks:
-    """One :class:`threading.Lock` per key, created on demand."""
+    """One `Lock` per key, created on demand."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
@@ -264,7 +264,7 @@ class SQLiteTokenStore:
     """Encrypted tokens in a SQLite database at an explicit path.
 
     Suits hosts that already keep state in SQLite and many credentials (one row each).
-    Refresh locks are sidecar lock files per credential, like :class:`FileTokenStore`,
+    Refresh locks are sidecar lock files per credential, like `FileTokenStore`,
     because a SQLite write transaction cannot be held across threads while the refresh
     request is in flight.
 

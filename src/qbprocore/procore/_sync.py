@@ -58,7 +58,7 @@ class SyncItemResult(Generic[M]):
 
 
 class SyncFailedError(ProcoreError):
-    """Some items of a batch upsert failed (raised by :meth:`SyncResult.raise_for_failures`).
+    """Some items of a batch upsert failed (raised by `raise_for_failures`).
 
     Attributes:
         failed: The failed items with their errors.
@@ -74,7 +74,7 @@ class SyncResult(Generic[M]):
     """Outcome of a batch upsert, item by item, in input order.
 
     Attributes:
-        items: One result per input item, ordered by :attr:`SyncItemResult.index`.
+        items: One result per input item, ordered by `index`.
         requests: How many ``…/sync`` requests were sent.
     """
 
@@ -102,7 +102,7 @@ class SyncResult(Generic[M]):
         return not self.failed
 
     def raise_for_failures(self) -> None:
-        """Raise :class:`SyncFailedError` if any item failed."""
+        """Raise `SyncFailedError` if any item failed."""
         failed = self.failed
         if failed:
             first = failed[0]

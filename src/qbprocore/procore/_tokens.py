@@ -112,7 +112,7 @@ class Token:
 
     @classmethod
     def from_json(cls, data: bytes) -> Token:
-        """Inverse of :meth:`to_json`.
+        """Inverse of `to_json`.
 
         Raises:
             ValueError: The data is not a serialized token (the message holds no secret).

@@ -162,7 +162,7 @@ class FakeProcore:
         api_url: Base URL the fake's environment uses for the API.
 
     Attributes:
-        environment: An :class:`~qbprocore.procore.Environment` pointing at the fake's hosts.
+        environment: An `Environment` pointing at the fake's hosts.
         calls: Every API request answered (or failed by a fault), in order.
         token_calls: How many requests reached ``/oauth/token``.
         disconnected: Company ids whose app installation was removed (answer 403).
@@ -277,9 +277,9 @@ class FakeProcore:
 
         Args:
             kind: ``"status"`` (answer ``status`` without acting), ``"timeout"`` (raise
-                :class:`httpx.ReadTimeout` without acting), ``"connect"`` (raise
-                :class:`httpx.ConnectError`), or ``"lost_response"`` (act — commit the write —
-                then raise :class:`httpx.ReadTimeout` as if the answer was lost).
+                `ReadTimeout` without acting), ``"connect"`` (raise
+                `ConnectError`), or ``"lost_response"`` (act — commit the write —
+                then raise `ReadTimeout` as if the answer was lost).
             status: Status for ``"status"`` faults.
             retry_after: ``Retry-After`` seconds for ``"status"`` faults.
             method: Only requests with this method.

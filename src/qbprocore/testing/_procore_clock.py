@@ -10,16 +10,16 @@ __all__ = ["FakeClock"]
 
 
 class FakeClock:
-    """Implements :class:`qbprocore.procore.Clock` without ever really sleeping.
+    """Implements `Clock` without ever really sleeping.
 
     ``sleep`` and ``asleep`` advance the clock by the requested amount and return at once, so
     a client that waits 3,600 s for a rate-limit reset finishes in microseconds, and the
-    waits it *asked for* are recorded in :attr:`sleeps` for assertions. Share one instance
-    between the client and :class:`FakeProcore` so both see the same time.
+    waits it *asked for* are recorded in `sleeps` for assertions. Share one instance
+    between the client and `FakeProcore` so both see the same time.
 
     With several threads, sleeps add up (two threads each waiting 10 s move the clock 20 s),
     so time runs faster than it would for real; assert on what was requested
-    (:attr:`sleeps`, call counts), not on elapsed fake time across threads.
+    (`sleeps`, call counts), not on elapsed fake time across threads.
 
     Args:
         start: Initial epoch seconds.
