@@ -1,8 +1,8 @@
 """Test doubles that sit behind qbprocore's real seams.
 
-- :class:`FakeProcore` — an in-memory Procore (OAuth2 server and REST API) usable as an httpx
+- `FakeProcore` — an in-memory Procore (OAuth2 server and REST API) usable as an httpx
   transport or an ASGI app.
-- :class:`FakeClock` — a clock whose sleeps return at once and advance time, so retry and
+- `FakeClock` — a clock whose sleeps return at once and advance time, so retry and
   rate-limit waits cost nothing in tests.
 - `FakeQuickBooks` — an in-memory QuickBooks company file answering qbXML requests.
 - `FakeWebConnector` — drives a Web Connector endpoint (in-process, WSGI, ASGI or a URL) in the
