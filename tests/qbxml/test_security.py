@@ -110,3 +110,19 @@ def test_size_limit_for_iterparse_counts_bytes_read() -> None:
     with pytest.raises(qbxml.QbxmlSecurityError, match="limit of 10000 bytes"):
         seen.extend(records)
     assert stream.tell() < len(data)  # it stopped reading early
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_are_refused_before_parsing(encoding: str) -> None:
+    # The DTD check reads bytes as ASCII-compatible text; wider encodings would slip past it,
+    # so they are refused up front, and a decoded str is the way in.
+    text = BILLION_LAUGHS.decode().replace(
+        'version="1.0"?>', f'version="1.0" encoding="{encoding}"?>'
+    )
+    data = text.encode(encoding)
+    with pytest.raises(qbxml.QbxmlParseError, match="ASCII-compatible"):
+        qbxml.loads(data)
+    with pytest.raises(qbxml.QbxmlParseError, match="ASCII-compatible"):
+        next(qbxml.iterparse(data))
+    with pytest.raises(qbxml.QbxmlSecurityError):
+        qbxml.loads(text)  # the str is re-encoded as UTF-8 and its DOCTYPE refused

@@ -289,6 +289,15 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+def _check_encoding(head: bytes) -> None:
+    """Refuse UTF-16/32 input: the DTD check below reads bytes as ASCII-compatible text."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head[:4]:
+        raise QbxmlParseError(
+            "qbXML must be in an ASCII-compatible encoding (UTF-8, windows-1252 or ISO-8859-1);"
+            " this input looks like UTF-16 or UTF-32: decode it and pass the str to loads()"
+        )
+
+
 def _check_no_dtd(data: bytes) -> None:
     """Refuse any DOCTYPE or entity declaration, wherever it stands.
 
@@ -451,6 +460,7 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     raw = _to_bytes(data)
     if cfg.max_bytes is not None and len(raw) > cfg.max_bytes:
         raise _limit_error(cfg.max_bytes)
+    _check_encoding(raw)
     _check_no_dtd(raw)
     try:
         root = etree.fromstring(raw, _parser())
@@ -513,6 +523,8 @@ class _GuardedReader:
         self.total += len(chunk)
         if self.limit is not None and self.total > self.limit:
             raise _limit_error(self.limit)
+        if not self.total - len(chunk):  # the first bytes of the input
+            _check_encoding(chunk)
         _check_no_dtd(self.carry + chunk)
         self.carry = chunk[-8:]
         return chunk
