@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import attrs
 
-__all__ = ["MIGRATIONS", "Migration", "render"]
+__all__ = ["MIGRATIONS", "Migration"]
 
 
 @attrs.frozen(kw_only=True)

@@ -39,7 +39,8 @@ from qbprocore.sync._records import (
 from qbprocore.sync._settings import MappingSettings, VerificationPolicy
 from qbprocore.sync._store import StoreSummary
 
-__all__ = ["SqlStore", "from_ts", "to_ts", "utcnow"]
+# Internal: the shared base of SQLiteStore and PostgresStore; nothing here is public API.
+__all__: list[str] = []
 
 Row = Sequence[Any]
 
