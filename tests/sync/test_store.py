@@ -398,3 +398,58 @@ def test_session_create_is_atomic_across_threads(
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 5 + [True]
+
+
+CLAIMER = """
+import json, sys
+from qbprocore import sync
+
+kind, target, worker = sys.argv[1], sys.argv[2], sys.argv[3]
+if kind == "sqlite":
+    store = sync.SQLiteStore(target, migrate=False)
+else:
+    dsn, schema = target.rsplit("#", 1)
+    store = sync.PostgresStore(dsn, schema=schema, migrate=False)
+sys.stdin.readline()  # start together
+got = []
+while True:
+    items = store.claim_staged(worker, limit=5)
+    if not items:
+        break
+    got.extend(item.id for item in items)
+store.close()
+print(json.dumps(got))
+"""
+
+
+def test_worker_processes_never_claim_the_same_item(
+    store_factory: Callable[..., sync.Store], tmp_path: object
+) -> None:
+    """Three processes share one database (file or PostgreSQL schema) and drain it."""
+    import json
+    import subprocess
+    import sys
+
+    setup = store_factory()
+    setup.put_connection(_connection())
+    for i in range(90):
+        _stage(setup, f"T{i}")
+    if isinstance(setup, sync.SQLiteStore):
+        kind, target = "sqlite", setup.path
+    else:
+        from .conftest import POSTGRES_DSN
+
+        kind, target = "postgresql", f"{POSTGRES_DSN}#{setup.schema}"  # type: ignore[attr-defined]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, kind, target, f"p{n}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outputs = [p.communicate("go\n", timeout=60)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    every = [i for out in outputs for i in json.loads(out)]
+    assert len(every) == len(set(every)) == 90

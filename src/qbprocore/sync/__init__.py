@@ -14,6 +14,8 @@ What is here so far (the engine that drives a Web Connector session comes next):
   `MappingSettings` and replaceable per connection through `MappingRegistry`.
 - **Verification** — `verify_invoice` and `verify_commitment`, each rule block / warn / off
   per `VerificationPolicy`.
+- **Audit** — `journey` (a record's events by either side's id) and `reconcile` (counts and
+  amounts per entity on each side, differences listed).
 
 Errors::
 
@@ -30,6 +32,15 @@ Errors::
 
 from __future__ import annotations
 
+from qbprocore.sync._audit import (
+    Difference,
+    EntityTotals,
+    LedgerRecord,
+    ReconciliationReport,
+    journey,
+    reconcile,
+    reconcile_store,
+)
 from qbprocore.sync._connections import (
     Actor,
     ConnectionChange,
@@ -170,12 +181,15 @@ __all__ = [
     "ConnectionState",
     "ConnectionStatus",
     "DefaultGuard",
+    "Difference",
     "Entity",
+    "EntityTotals",
     "FeatureNotEnabledError",
     "Finding",
     "IntegrationType",
     "InvoiceFacts",
     "ItemStatus",
+    "LedgerRecord",
     "Mapped",
     "MappingContext",
     "MappingError",
@@ -190,6 +204,7 @@ __all__ = [
     "ProcoreDeletion",
     "ProjectScope",
     "Reassignment",
+    "ReconciliationReport",
     "RefResolver",
     "RefTable",
     "Rule",
@@ -219,11 +234,14 @@ __all__ = [
     "fit_text",
     "job_costs_to_direct_costs",
     "job_to_project",
+    "journey",
     "list_deleted_to_deletion",
     "origin_data",
     "payment_to_bill_payment",
     "project_to_job",
     "qb_vendor_to_vendor",
+    "reconcile",
+    "reconcile_store",
     "requisition_to_bill",
     "txn_deleted_to_deletion",
     "vendor_to_qb_vendor",
