@@ -482,7 +482,7 @@ class ProcoreAuth:
     def _parse(self, response: httpx.Response, grant: str) -> Token:
         try:
             payload: Any = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deeply to decode
             payload = {}
         if response.status_code != 200 or not isinstance(payload, dict) or "error" in payload:
             data = payload if isinstance(payload, dict) else {}
@@ -497,7 +497,7 @@ class ProcoreAuth:
             )
         try:
             return Token.from_response(payload, now=self.clock.time(), grant_type=grant)
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:  # TypeError: float() of a list, an object …
             raise OAuthError(f"malformed token response: {exc}", error="malformed") from exc
 
 

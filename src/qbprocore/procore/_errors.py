@@ -12,6 +12,7 @@ one ``message`` plus a list of ``errors`` so callers never need to know which sh
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -280,9 +281,11 @@ def _float_header(headers: httpx.Headers, name: str) -> float | None:
     if raw is None:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         return None
+    # "inf"/"nan" parse as floats but are no number of seconds or requests (int() of them fails).
+    return value if math.isfinite(value) else None
 
 
 def decode_body(response: httpx.Response) -> Any:
@@ -291,8 +294,23 @@ def decode_body(response: httpx.Response) -> Any:
         return None
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested too deeply to decode
         return response.text
+
+
+def json_body(response: httpx.Response) -> Any:
+    """Decode a success body as JSON.
+
+    Raises:
+        ValueError: the body is not JSON, or nests too deeply to decode (never the
+            ``RecursionError`` the decoder itself raises for that).
+    """
+    try:
+        return response.json()
+    except RecursionError:
+        raise ValueError(
+            f"the JSON body from {response.request.url.path} nests too deeply to decode"
+        ) from None
 
 
 def error_for_response(response: httpx.Response) -> APIStatusError:

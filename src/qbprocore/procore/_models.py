@@ -138,6 +138,9 @@ class ProcoreModel:
             ValueError: A field's value cannot be converted; the message names the model,
                 the field and the value.
         """
+        if not isinstance(data, Mapping):
+            # A hostile or broken body ("null", a number, a list) is a bad value, not a crash.
+            raise ValueError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
         fields = {f.name: f for f in attrs.fields(cls) if f.name != "extra"}
         known: dict[str, Any] = {}
         extra: dict[str, Any] = {}

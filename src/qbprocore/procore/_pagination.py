@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import httpx
 
+from qbprocore.procore._errors import json_body
 from qbprocore.procore._models import ProcoreModel
 
 __all__ = ["AsyncPager", "Page", "Pager"]
@@ -43,7 +44,7 @@ class Page(Generic[M]):
 
 
 def _page_from(response: httpx.Response, model: type[M], number: int, per_page: int) -> Page[M]:
-    body = response.json()
+    body = json_body(response)
     if isinstance(body, Mapping) and isinstance(body.get("data"), list):
         rows = body["data"]  # REST v2.0 wraps lists in "data"
     elif isinstance(body, list):

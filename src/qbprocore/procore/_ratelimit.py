@@ -9,6 +9,7 @@ tasks share it: state changes happen under a short lock; waiting happens outside
 
 from __future__ import annotations
 
+import math
 import threading
 
 import httpx
@@ -23,9 +24,11 @@ def _number(headers: httpx.Headers, name: str) -> float | None:
     if raw is None:
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         return None
+    # "inf"/"nan" parse as floats but are no budget or instant (int() of them fails).
+    return value if math.isfinite(value) else None
 
 
 class RateLimiter:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import attrs
 
 from qbprocore.procore import _models as m
-from qbprocore.procore._errors import APIConnectionError, InternalServerError
+from qbprocore.procore._errors import APIConnectionError, InternalServerError, json_body
 from qbprocore.procore._pagination import AsyncPager, Pager, check_per_page
 from qbprocore.procore._sync import (
     MAX_SYNC_BATCH,
@@ -435,7 +435,7 @@ class Resource(_Base[M]):
         template = self._spec.single_path
         path = self._path(template, project_id, parent_id, record_id)
         params = self._scope_params(project_id, template, parent_id)
-        data = self._client.request("GET", path, params=params).json()
+        data = json_body(self._client.request("GET", path, params=params))
         return self._spec.model.from_api(data)  # type: ignore[return-value]
 
     def create(
@@ -486,7 +486,7 @@ class Resource(_Base[M]):
                 return found
             _log.warning("create of origin_id %r did not commit; sending it once more", origin)
             response = self._client.request("POST", path, json=body, idempotent=False)
-        return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+        return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
 
     def find_by_origin_id(
         self, origin_id: str, *, project_id: int | None = None, parent_id: int | None = None
@@ -513,7 +513,7 @@ class Resource(_Base[M]):
             project_id, template, parent_id, **{self._spec.wrapper or "data": as_payload(data)}
         )
         response = self._client.request("PATCH", path, json=body, idempotent=True)
-        return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+        return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
 
     def sync(
         self,
@@ -552,7 +552,7 @@ class Resource(_Base[M]):
             response = self._client.request(
                 self._spec.sync_method, path, json=body, idempotent=is_idempotent_batch(chunk)
             )
-            results.extend(classify(chunk, len(results), response.json(), self._spec.model))  # type: ignore[arg-type]
+            results.extend(classify(chunk, len(results), json_body(response), self._spec.model))  # type: ignore[arg-type]
         return SyncResult(items=tuple(results), requests=len(chunks))
 
 
@@ -597,7 +597,7 @@ class AsyncResource(_Base[M]):
         path = self._path(template, project_id, parent_id, record_id)
         params = self._scope_params(project_id, template, parent_id)
         response = await self._client.request("GET", path, params=params)
-        return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+        return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
 
     async def create(
         self,
@@ -628,7 +628,7 @@ class AsyncResource(_Base[M]):
                 return found
             _log.warning("create of origin_id %r did not commit; sending it once more", origin)
             response = await self._client.request("POST", path, json=body, idempotent=False)
-        return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+        return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
 
     async def find_by_origin_id(
         self, origin_id: str, *, project_id: int | None = None, parent_id: int | None = None
@@ -656,7 +656,7 @@ class AsyncResource(_Base[M]):
             project_id, template, parent_id, **{self._spec.wrapper or "data": as_payload(data)}
         )
         response = await self._client.request("PATCH", path, json=body, idempotent=True)
-        return self._spec.model.from_api(response.json())  # type: ignore[return-value]
+        return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
 
     async def sync(
         self,
@@ -678,5 +678,5 @@ class AsyncResource(_Base[M]):
             response = await self._client.request(
                 self._spec.sync_method, path, json=body, idempotent=is_idempotent_batch(chunk)
             )
-            results.extend(classify(chunk, len(results), response.json(), self._spec.model))  # type: ignore[arg-type]
+            results.extend(classify(chunk, len(results), json_body(response), self._spec.model))  # type: ignore[arg-type]
         return SyncResult(items=tuple(results), requests=len(chunks))

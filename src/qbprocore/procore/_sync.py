@@ -125,6 +125,10 @@ def is_idempotent_batch(items: Iterable[Mapping[str, Any]]) -> bool:
     return all(item.get("id") is not None or item.get("origin_id") for item in items)
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _key(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
@@ -193,7 +197,9 @@ def classify(
     matcher = _Matcher(sent)
     results: dict[int, SyncItemResult[M]] = {}
     data = body if isinstance(body, Mapping) else {}
-    for err in data.get("errors") or []:
+    # A field that is not a list (a broken or hostile body) reports nothing: the items it
+    # would have covered end as "neither an entity nor an error" failures below.
+    for err in _list(data.get("errors")):
         pos = matcher.locate(err, echo=True) if isinstance(err, Mapping) else None
         if pos is None:
             continue
@@ -204,7 +210,7 @@ def classify(
             origin_id=_key(sent[pos].get("origin_id")),
             errors=dict(raw) if isinstance(raw, Mapping) else {"base": raw},
         )
-    for raw_entity in data.get("entities") or []:
+    for raw_entity in _list(data.get("entities")):
         pos = matcher.locate(raw_entity) if isinstance(raw_entity, Mapping) else None
         if pos is None:
             continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,6 +46,9 @@ class ClientCredentials:
             f"ClientCredentials(client_id={self.client_id!r}, "
             f"client_secret={redact(self.client_secret)}, redirect_uri={self.redirect_uri!r})"
         )
+
+
+_TOKEN_TEXT = re.compile(r"[\x21-\x7e]+")
 
 
 @attrs.frozen(kw_only=True, repr=False)
@@ -93,11 +98,23 @@ class Token:
         created = float(payload.get("created_at") or now)
         # A server clock ahead of ours must not make the token look younger than it is.
         created = min(created, now)
+        lifetime = float(payload["expires_in"])
+        if not (math.isfinite(created) and math.isfinite(lifetime)):
+            # A NaN expiry would never compare as due, so the token would never be refreshed.
+            raise ValueError("token response has a non-finite expires_in or created_at")
+        access, refresh = payload["access_token"], payload.get("refresh_token") or None
+        for name, value in (("access_token", access), ("refresh_token", refresh)):
+            if (value is not None or name == "access_token") and not (
+                isinstance(value, str) and _TOKEN_TEXT.fullmatch(value)
+            ):
+                # Tokens travel in a header and a form: only visible ASCII can (RFC 6750's
+                # b64token is a subset). The value itself is a secret: never in the message.
+                raise ValueError(f"token response has a malformed {name}")
         return cls(
-            access_token=str(payload["access_token"]),
-            refresh_token=payload.get("refresh_token") or None,
+            access_token=access,
+            refresh_token=refresh,
             token_type=str(payload.get("token_type") or "Bearer"),
-            expires_at=created + float(payload["expires_in"]),
+            expires_at=created + lifetime,
             created_at=created,
             grant_type=grant_type,
         )

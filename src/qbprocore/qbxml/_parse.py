@@ -315,7 +315,10 @@ def _check_no_dtd(data: bytes) -> None:
 def _to_bytes(data: bytes | str) -> bytes:
     if isinstance(data, str):
         # Text has already been decoded; re-encode as UTF-8 and say so in the declaration.
-        encoded = data.encode("utf-8")
+        try:
+            encoded = data.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no XML character at all
+            raise QbxmlParseError(f"not well-formed XML: {exc.reason} at {exc.start}") from None
         return _ENCODING_DECL.sub(rb'\1"utf-8"', encoded, count=1)
     return bytes(data)
 
@@ -399,8 +402,16 @@ def _events(
     )
     children = plan.children
     by_container = plan.by_container
+    checked = False
     try:
         for _event, el in events:
+            if not checked:
+                # A DOCTYPE comes before the first element, so it is known by the first event.
+                # The byte scan misses one in an encoding whose markup is not ASCII (UTF-7):
+                # refuse here, before any record is handed out, not after the last one.
+                checked = True
+                if getattr(el.getroottree().docinfo, "doctype", ""):
+                    raise QbxmlSecurityError("refusing a qbXML document with a DOCTYPE")
             parent = el.getparent()
             if parent is None:
                 continue
