@@ -46,3 +46,43 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print a report (figures go in docs/benchmarks.md)."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "bench", *session.posargs)
+
+
+FUZZ_TARGETS = {
+    "soap-wsgi": "tests/security/test_fuzz_soap.py::"
+    "test_wsgi_endpoint_survives_hostile_requests_and_still_serves_a_full_session",
+    "soap-asgi": "tests/security/test_fuzz_soap.py::"
+    "test_asgi_endpoint_survives_hostile_requests_and_still_serves_a_full_session",
+    "qbxml": "tests/security/test_fuzz_qbxml.py::"
+    "test_qbxml_parsers_raise_only_qbxml_errors_for_any_input",
+    "procore": "tests/security/test_fuzz_procore.py::"
+    "test_hostile_procore_responses_raise_only_the_documented_error_tree",
+}
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz each target with QBPROCORE_FUZZ_EXAMPLES inputs (default 100,000) and print counts.
+
+    Not a default session (it takes a while). ``nox -s fuzz -- qbxml procore`` runs only the
+    named targets (soap-wsgi, soap-asgi, qbxml, procore), e.g. one per shell to run in parallel.
+    """
+    session.install("-e", ".[test]")
+    names = session.posargs or list(FUZZ_TARGETS)
+    unknown = sorted(set(names) - set(FUZZ_TARGETS))
+    if unknown:
+        session.error(f"unknown fuzz targets {unknown}; choose from {sorted(FUZZ_TARGETS)}")
+    env = {"QBPROCORE_FUZZ_EXAMPLES": os.environ.get("QBPROCORE_FUZZ_EXAMPLES", "100000")}
+    # -s: the targets print their counts; no logging plugin: it would keep every log record
+    # of 100,000 inputs in memory.
+    session.run(
+        "pytest",
+        "-s",
+        "-q",
+        "-p",
+        "no:logging",
+        "-p",
+        "no:cacheprovider",
+        *(FUZZ_TARGETS[name] for name in names),
+        env=env,
+    )

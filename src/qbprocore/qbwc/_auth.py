@@ -95,16 +95,21 @@ def _verify(password: str, stored: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    expected = base64.b64decode(digest)
-    actual = hashlib.scrypt(
-        password.encode("utf-8"),
-        salt=base64.b64decode(salt),
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        dklen=len(expected),
-        maxmem=2**26,
-    )
+    try:
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=2**26,
+        )
+    except (ValueError, TypeError, OverflowError):
+        # A malformed stored hash (bad number, base64 or scrypt parameters) never
+        # authenticates; raising would turn every login of that user into a server error.
+        return False
     return hmac.compare_digest(actual, expected)
 
 
