@@ -11,13 +11,19 @@ from __future__ import annotations
 import os
 import sys
 
+import pytest
 from hypothesis import HealthCheck, settings
 
-__all__ = ["FUZZ_EXAMPLES", "Counter", "fuzz_settings"]
+__all__ = ["FUZZ_EXAMPLES", "LARGE_INPUTS_OK", "Counter", "fuzz_settings"]
 
 _ENV = os.environ.get("QBPROCORE_FUZZ_EXAMPLES", "").strip()
 #: Inputs per target in a dedicated fuzz run, or ``None`` in the normal suite.
 FUZZ_EXAMPLES: int | None = int(_ENV) if _ENV else None
+
+
+#: Hypothesis warns when it renders a large input (a 60 kB document) for its reports; the
+#: suite turns warnings into errors, but large inputs are the point of a fuzz target.
+LARGE_INPUTS_OK = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 
 def fuzz_settings(normal: int) -> settings:

@@ -30,7 +30,7 @@ from qbprocore.procore import (
 )
 from qbprocore.testing import FakeClock
 
-from ._fuzz import Counter, fuzz_settings
+from ._fuzz import LARGE_INPUTS_OK, Counter, fuzz_settings
 
 API = "https://api.procore.com"
 
@@ -256,6 +256,7 @@ def fuzz_procore(operation: str, token: tuple[int, bytes, dict[str, str]], api: 
         COUNTER.saw("ok")
 
 
+@LARGE_INPUTS_OK
 def test_hostile_procore_responses_raise_only_the_documented_error_tree() -> None:
     """Any status, body and header Procore (or a proxy) sends ends in a result or an error
     from the documented tree, never an unhandled AttributeError/OverflowError/RecursionError."""

@@ -27,7 +27,7 @@ from lxml import etree
 from qbprocore import qbxml
 from tests.qbxml import _fill
 
-from ._fuzz import Counter, fuzz_settings
+from ._fuzz import LARGE_INPUTS_OK, Counter, fuzz_settings
 
 MESSAGE_TYPES = [*qbxml.REQUEST_TYPES, *qbxml.RESPONSE_TYPES]
 
@@ -189,6 +189,7 @@ def fuzz_qbxml(data: bytes | str, limit: int | None) -> None:
     COUNTER.saw(f"loads {loads_outcome}")
 
 
+@LARGE_INPUTS_OK
 def test_qbxml_parsers_raise_only_qbxml_errors_for_any_input() -> None:
     """Random and mutated documents end in a result or a QbxmlError, never anything else."""
     fuzz_qbxml()

@@ -41,7 +41,7 @@ from ._endpoint import (
     result_of,
     soap_call,
 )
-from ._fuzz import Counter, fuzz_settings
+from ._fuzz import LARGE_INPUTS_OK, Counter, fuzz_settings
 
 CANARY = "canary-7f3a9c-not-for-the-wire"
 _XML_CHARS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -223,6 +223,7 @@ def secret_file(tmp_path: Path) -> Path:
     return path
 
 
+@LARGE_INPUTS_OK
 def test_wsgi_endpoint_survives_hostile_requests_and_still_serves_a_full_session(
     secret_file: Path, tmp_path: Path
 ) -> None:
@@ -240,6 +241,7 @@ def test_wsgi_endpoint_survives_hostile_requests_and_still_serves_a_full_session
         full_session_works(service=service, wsgi_app=app)
 
 
+@LARGE_INPUTS_OK
 def test_asgi_endpoint_survives_hostile_requests_and_still_serves_a_full_session(
     secret_file: Path,
 ) -> None:

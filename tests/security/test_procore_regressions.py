@@ -11,6 +11,7 @@ import pytest
 from qbprocore.procore import (
     APIStatusError,
     OAuthError,
+    ProcoreError,
     RateLimitError,
     Vendor,
 )
@@ -112,3 +113,18 @@ def test_a_malformed_token_response_is_an_oauth_error(
         run_operation("get", Script(token, [(200, b"{}", {})]))
     if secret is not None:
         assert secret not in str(caught.value)
+
+
+def test_a_pagination_link_to_another_endpoint_is_refused() -> None:
+    """A ``Link: rel="next"`` to another path made ``companies.list()`` request vendors (a
+    TypeError for the missing company) and would parse other records as the wrong model."""
+    link = {"Link": '<https://api.procore.com/rest/v1.0/vendors?page=2>; rel="next"'}
+    with pytest.raises(ProcoreError, match="another path"):
+        run_operation("companies", Script(valid_token, [(200, b"[{}]", link)]))
+
+
+def test_a_pagination_link_to_the_same_listing_is_followed() -> None:
+    link = {"Link": '<https://api.procore.com/rest/v1.0/vendors?page=2>; rel="next"'}
+    script = Script(valid_token, [(200, b'[{"id": 1}]', link), (200, b"[]", {})])
+    run_operation("list", script)
+    assert script.calls == 3  # the token, page 1, page 2

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 import httpx
 
-from qbprocore.procore._errors import json_body
+from qbprocore.procore._errors import ProcoreError, json_body
 from qbprocore.procore._models import ProcoreModel
 
 __all__ = ["AsyncPager", "Page", "Pager"]
@@ -53,6 +53,12 @@ def _page_from(response: httpx.Response, model: type[M], number: int, per_page: 
         raise TypeError(f"expected a JSON list from {response.request.url.path}, got {type(body)}")
     items = tuple(model.from_api(row) for row in rows)
     next_url = response.links.get("next", {}).get("url")
+    if next_url is not None and httpx.URL(next_url).path != response.request.url.path:
+        # Procore's next page is the same listing; a link elsewhere (even on the API host)
+        # would mix another endpoint's records into this one, parsed as the wrong model.
+        raise ProcoreError(
+            f"refusing a pagination link from {response.request.url.path} to another path"
+        )
     if next_url is None and "link" not in response.headers and len(items) >= per_page:
         # No Link header at all: fall back to asking for the next page number.
         next_url = str(response.request.url.copy_set_param("page", str(number + 1)))
