@@ -31,3 +31,40 @@ def test_a_malformed_stored_hash_never_authenticates_and_never_raises(stored: st
     rs = call_wsgi(qbwc.wsgi_app(service), HttpRequest(body=body))
     assert rs.status == 200
     assert result_of("authenticate", rs.body)[1] == "nvu"
+
+
+class CountingStream:
+    """A wsgi.input that records how much the app asked to read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.asked: list[int] = []
+
+    def read(self, size: int = -1) -> bytes:
+        self.asked.append(size)
+        return self.data if size < 0 else self.data[:size]
+
+
+def test_a_negative_content_length_is_refused_before_reading_the_body() -> None:
+    """``Content-Length: -1`` made the WSGI adapter call ``wsgi.input.read(-1)``: the whole
+    stream, whatever its size, was read into memory before the size check (413)."""
+    app = qbwc.wsgi_app(
+        qbwc.WebConnectorService(
+            authenticator=qbwc.PasswordAuthenticator(n=2**8), work=VendorReader()
+        ),
+        max_body=1024,
+    )
+    stream = CountingStream(b"x" * 10_000)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_TYPE": "text/xml",
+        "CONTENT_LENGTH": "-1",
+        "wsgi.input": stream,
+        "wsgi.url_scheme": "http",
+        "HTTP_HOST": "testserver",
+    }
+    statuses: list[str] = []
+    body = b"".join(app(environ, lambda status, headers: statuses.append(status)))
+    assert statuses == ["411 Length Required"]
+    assert body == b"bad Content-Length\n"
+    assert stream.asked == []

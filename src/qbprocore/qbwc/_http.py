@@ -83,6 +83,9 @@ def _before_body(
             length = int(content_length)
         except ValueError:
             return _Plain(411, b"bad Content-Length\n")
+        if length < 0:
+            # The WSGI adapter reads Content-Length bytes; read(-1) would read without limit.
+            return _Plain(411, b"bad Content-Length\n")
         if length > limit:
             return _too_large(limit)
     return None
