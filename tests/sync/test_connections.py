@@ -117,6 +117,19 @@ def test_reconnect_keeps_settings_and_mappings(store: sync.Store, clock: Clock) 
     assert fixed.state_reason == ""
 
 
+def test_each_connection_has_its_own_environment(store: sync.Store, clock: Clock) -> None:
+    from qbprocore import procore
+
+    m = manager(store, clock)
+    prod = create(m, "main.qbw").connection
+    sandbox = create(m, "test.qbw", projects=[9], environment=procore.DEVELOPER_SANDBOX).connection
+    assert (prod.environment, sandbox.environment) == ("production", "developer-sandbox")
+    assert (prod.credentials_ref, sandbox.credentials_ref) == (
+        "procore/main.qbw",
+        "procore/test.qbw",
+    )
+
+
 def test_one_integration_type_per_company(store: sync.Store, clock: Clock) -> None:
     m = manager(store, clock)
     create(m, "main.qbw")

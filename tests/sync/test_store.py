@@ -453,3 +453,28 @@ def test_worker_processes_never_claim_the_same_item(
     assert all(p.returncode == 0 for p in procs)
     every = [i for out in outputs for i in json.loads(out)]
     assert len(every) == len(set(every)) == 90
+
+
+def test_opening_an_empty_database_from_many_threads_at_once(
+    store_factory: Callable[..., sync.Store],
+) -> None:
+    """Concurrent first opens all migrate (or find it migrated) without an error."""
+    n = 6
+    barrier = threading.Barrier(n)
+    versions: list[int] = []
+    errors: list[BaseException] = []
+
+    def open_one() -> None:
+        try:
+            barrier.wait()
+            versions.append(store_factory().schema_version())
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert versions == [sync.MIGRATIONS[-1].version] * n

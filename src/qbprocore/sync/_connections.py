@@ -24,6 +24,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from qbprocore import procore
 from qbprocore.sync._errors import (
     AdminOnlyError,
     ConnectionConflictError,
@@ -345,7 +346,7 @@ class ConnectionManager:
         company_file_id: str,
         credentials_ref: str,
         name: str = "",
-        environment: str = "production",
+        environment: str | procore.Environment = "production",
         projects: Iterable[int] | None = None,
         mapping: MappingSettings | None = None,
         verification: VerificationPolicy | None = None,
@@ -365,7 +366,8 @@ class ConnectionManager:
             credentials_ref: The name under which the host keeps this connection's Procore
                 credentials (never the secret itself).
             name: A label people recognize (default: the company file id).
-            environment: The Procore environment's name.
+            environment: The Procore environment, or its name (`procore.Environment.name`:
+                ``"production"``, ``"developer-sandbox"`` …); each connection has its own.
             projects: Select these projects (default: all projects).
             mapping: Mapping settings (default: the market leader's behaviour).
             verification: Verification policy (default: `VerificationPolicy()`).
@@ -378,6 +380,8 @@ class ConnectionManager:
                 is active in the company, or another connection already maps all projects.
         """
         self.guard.check(actor, procore_company_id)
+        if isinstance(environment, procore.Environment):
+            environment = environment.name
         scope = ProjectScope.ALL if projects is None else ProjectScope.SELECTED
         existing = next(
             (

@@ -68,7 +68,15 @@ class PostgresStore(SqlStore):
             self._dsn, autocommit=True, connect_timeout=max(1, int(self._connect_timeout))
         )
         if self.schema is not None:
-            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            exists = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (self.schema,)
+            ).fetchone()
+            if exists is None:
+                # CREATE SCHEMA IF NOT EXISTS is not safe against itself: two sessions can
+                # both pass the check and one fails on the catalog's unique index.
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_id("qbprocore-schema"),))
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             conn.execute(f'SET search_path TO "{self.schema}"')
         return conn
 

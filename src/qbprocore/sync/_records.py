@@ -124,7 +124,8 @@ class Connection:
             connection.
         name: A label people recognize.
         integration_type: The accounting integration type.
-        environment: The Procore environment's name (``"production"``, ``"sandbox"`` …).
+        environment: The Procore environment's name (`procore.Environment.name`:
+            ``"production"``, ``"developer-sandbox"`` …).
         credentials_ref: The *name* under which the host's secret store keeps this
             connection's Procore credentials (for example a `TokenStore` key). Never a secret.
         project_scope: All projects (default) or selected ones.
