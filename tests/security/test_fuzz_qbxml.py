@@ -16,6 +16,7 @@ DOCTYPE, and input over the byte limit is refused as `QbxmlSecurityError`.
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
@@ -105,7 +106,7 @@ def tree_mutation(draw: st.DrawFn, data: bytes) -> bytes:
         elif op == "drop" and parent is not None:
             parent.remove(el)
         elif op == "dup" and parent is not None:
-            parent.insert(parent.index(el), etree.fromstring(etree.tostring(el)))
+            parent.insert(parent.index(el), copy.deepcopy(el))
         elif op == "rename":
             el.tag = draw(st.sampled_from([e.tag for e in elements] + ["Unknown", "QBXML"]))
         elif op == "nest":
