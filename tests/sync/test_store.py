@@ -132,6 +132,10 @@ def test_link_refuses_to_merge_two_pairs(store: sync.Store) -> None:
     store.link("c1", sync.Entity.VENDOR, qb_id="B", procore_id=2)
     with pytest.raises(sync.StoreError, match=r"'A'.*2.*already linked"):
         store.link("c1", sync.Entity.VENDOR, qb_id="A", procore_id=2)
+    with pytest.raises(sync.StoreError, match=r"refusing to re-link it to 'C' / 1"):
+        store.link("c1", sync.Entity.VENDOR, qb_id="C", procore_id=1)
+    with pytest.raises(sync.StoreError, match=r"refusing to re-link it to 'A' / 3"):
+        store.link("c1", sync.Entity.VENDOR, qb_id="A", procore_id=3)
     with pytest.raises(sync.StoreError, match="needs qb_id or procore_id"):
         store.link("c1", sync.Entity.VENDOR)
 

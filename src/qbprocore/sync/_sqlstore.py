@@ -435,6 +435,17 @@ class SqlStore:
                     f" already linked to other records (pairs {by_qb.id} and {by_pc.id})"
                 )
             found = by_qb or by_pc
+            # Completing a half-known pair is fine; re-pointing a complete one is not: it would
+            # silently detach a record from its counterpart (and a replay would duplicate it).
+            if found is not None and (
+                (qb_id is not None and found.qb_id not in (None, qb_id))
+                or (procore_id is not None and found.procore_id not in (None, procore_id))
+            ):
+                raise StoreError(
+                    f"{entity.value}: pair {found.id} already links QuickBooks id"
+                    f" {found.qb_id!r} with Procore id {found.procore_id}; refusing to re-link"
+                    f" it to {qb_id!r} / {procore_id}"
+                )
             now = self._now()
             if found is None:
                 rows = self._q(
