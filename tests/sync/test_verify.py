@@ -131,3 +131,82 @@ def test_tolerance_and_policy_round_trip() -> None:
     )
     assert sync.VerificationPolicy.from_dict(tolerant.to_dict()) == tolerant
     assert tolerant.tolerance == Decimal("0.05")
+
+
+def test_commitment_facts_from_a_procore_commitment() -> None:
+    from qbprocore import procore
+
+    commitment = procore.WorkOrderContract.from_api(
+        {
+            "id": 7,
+            "number": "SC-7",
+            "vendor": {"id": 501},
+            "grand_total": "100000.00",
+            "approved_change_orders": "2500.00",
+        }
+    )
+    earlier = [
+        procore.Requisition(invoice_number=f"A-{i}", total_claimed_amount="7500.00")
+        for i in range(13)
+    ]
+    facts = sync.commitment_facts(
+        commitment, earlier_invoices=earlier, recorded_amount=Decimal("100000.00")
+    )
+    assert (facts.commitment_id, facts.vendor_id, facts.invoice_count) == ("SC-7", "501", 13)
+    assert facts.revised_amount == Decimal("102500.00")
+    assert facts.invoiced_to_date == Decimal("97500.00")
+    verdict = sync.verify_invoice(invoice("7500.00", invoice_number="A-3"), facts, POLICY)
+    assert rules(verdict) == [
+        "duplicate_invoice_number",
+        "cumulative_over_commitment",
+        "over_commitment_without_change_order",
+        "stale_commitment",
+    ]
+    # Without approved_change_orders, the revised value tells.
+    revised_only = procore.PurchaseOrderContract(
+        id=8, grand_total="10.00", revised_contract="12.50"
+    )
+    assert sync.commitment_facts(revised_only).approved_change_orders == Decimal("2.50")
+
+
+def test_bill_facts_check_mappings_and_sum_lines() -> None:
+    import datetime as dt
+
+    from qbprocore import qbxml
+
+    refs = sync.RefTable({sync.Entity.VENDOR: {"V-1": 501}, sync.Entity.COST_CODE: {"I-1": 11}})
+    ctx = sync.MappingContext(refs=refs)
+    bill = qbxml.BillRet(
+        txn_id="B-1",
+        ref_number="A-14",
+        memo="CO 3 extra rebar",
+        txn_date=dt.date(2026, 3, 1),
+        vendor_ref=qbxml.Ref(list_id="V-1"),
+        expense_line_ret=[qbxml.ExpenseLineRet(txn_line_id="1", amount=Decimal("10.05"))],
+        item_line_ret_or_item_group_line_ret=[
+            qbxml.ItemLineRet(
+                txn_line_id="2", item_ref=qbxml.Ref(list_id="I-1"), amount=Decimal("1.00")
+            ),
+            qbxml.ItemLineRet(
+                txn_line_id="3",
+                item_ref=qbxml.Ref(list_id="I-9", full_name="Crane"),
+                amount=Decimal("2.00"),
+            ),
+            qbxml.ItemLineRet(
+                txn_line_id="4",
+                item_ref=qbxml.Ref(list_id="I-9", full_name="Crane"),
+                amount=Decimal("3.00"),
+            ),
+        ],
+    )
+    facts = sync.bill_facts(bill, ctx)
+    assert (facts.invoice_id, facts.vendor_id, facts.invoice_number) == ("B-1", "V-1", "A-14")
+    assert facts.amount == Decimal("16.05")
+    assert facts.vendor_mapped
+    assert facts.unmapped_cost_codes == ("Crane",)
+    assert facts.change_order_reference == "CO 3 extra rebar"
+    unmapped = sync.bill_facts(
+        qbxml.BillRet(txn_id="B-2", vendor_ref=qbxml.Ref(list_id="V-404")), ctx
+    )
+    assert not unmapped.vendor_mapped
+    assert unmapped.amount == Decimal(0)

@@ -13,10 +13,14 @@ either side, so the same rules apply to QuickBooks bills and Procore subcontract
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 import attrs
 
+from qbprocore import procore, qbxml
+from qbprocore.sync._records import Entity
+from qbprocore.sync._results import MappingContext
 from qbprocore.sync._settings import Rule, RuleMode, VerificationPolicy
 
 __all__ = [
@@ -24,6 +28,8 @@ __all__ = [
     "Finding",
     "InvoiceFacts",
     "Verdict",
+    "bill_facts",
+    "commitment_facts",
     "verify_commitment",
     "verify_invoice",
 ]
@@ -32,6 +38,14 @@ __all__ = [
 def _money(value: object) -> Decimal:
     # Through str so a float can never sneak in binary noise; Decimals pass untouched.
     return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _str_tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
+def _str_set(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
 
 
 def _invoice_number(value: str | None) -> str:
@@ -63,7 +77,7 @@ class CommitmentFacts:
         default=None, converter=attrs.converters.optional(_money)
     )
     invoiced_to_date: Decimal = attrs.field(default=Decimal(0), converter=_money)
-    invoice_numbers: frozenset[str] = attrs.field(factory=frozenset, converter=frozenset)
+    invoice_numbers: frozenset[str] = attrs.field(factory=frozenset, converter=_str_set)
     invoice_count: int = 0
 
     @property
@@ -92,7 +106,7 @@ class InvoiceFacts:
     amount: Decimal = attrs.field(converter=_money)
     change_order_reference: str | None = None
     vendor_mapped: bool = True
-    unmapped_cost_codes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    unmapped_cost_codes: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
 
 
 @attrs.frozen(kw_only=True)
@@ -280,3 +294,89 @@ def verify_commitment(commitment: CommitmentFacts, policy: VerificationPolicy) -
     out = _Findings(policy)
     _stale(out, commitment)
     return out.verdict()
+
+
+# -- facts from the typed records of either side ------------------------------------------------
+
+
+def commitment_facts(
+    commitment: procore.WorkOrderContract | procore.PurchaseOrderContract,
+    *,
+    earlier_invoices: Iterable[procore.Requisition] = (),
+    recorded_amount: Decimal | None = None,
+) -> CommitmentFacts:
+    """The facts of a Procore commitment and the invoices already billed against it.
+
+    Args:
+        commitment: The commitment; ``grand_total`` is its original value and
+            ``approved_change_orders`` (else ``revised_contract`` minus ``grand_total``) its
+            approved change orders.
+        earlier_invoices: Its earlier subcontractor invoices (``total_claimed_amount``,
+            ``invoice_number``).
+        recorded_amount: The value where it is checked, e.g. the QuickBooks purchase order's
+            total, for `Rule.STALE_COMMITMENT`.
+
+    Examples:
+        >>> c = procore.WorkOrderContract(id=7, number="SC-7", vendor={"id": 5},
+        ...     grand_total="1000", revised_contract="1200")
+        >>> facts = commitment_facts(c, earlier_invoices=[procore.Requisition(
+        ...     invoice_number="A-1", total_claimed_amount="300")], recorded_amount=Decimal(1000))
+        >>> facts.revised_amount, facts.invoiced_to_date, facts.invoice_numbers
+        (Decimal('1200'), Decimal('300'), frozenset({'A-1'}))
+    """
+    original = commitment.grand_total or Decimal(0)
+    approved = commitment.approved_change_orders
+    if approved is None:
+        approved = (
+            commitment.revised_contract - original
+            if commitment.revised_contract is not None
+            else Decimal(0)
+        )
+    invoices = list(earlier_invoices)
+    vendor = (commitment.vendor or {}).get("id")
+    return CommitmentFacts(
+        commitment_id=commitment.number or str(commitment.id),
+        vendor_id="" if vendor is None else str(vendor),
+        original_amount=original,
+        approved_change_orders=approved,
+        recorded_amount=recorded_amount,
+        invoiced_to_date=sum(
+            (i.total_claimed_amount for i in invoices if i.total_claimed_amount is not None),
+            Decimal(0),
+        ),
+        invoice_numbers=frozenset(i.invoice_number for i in invoices if i.invoice_number),
+        invoice_count=len(invoices),
+    )
+
+
+def bill_facts(bill: qbxml.BillRet, ctx: MappingContext) -> InvoiceFacts:
+    """The facts of a QuickBooks bill, with its mappings checked through ``ctx.refs``.
+
+    The amount is the sum of its expense and item lines; an item without a synced cost code
+    is listed by its name (else ListID). A ``CO …`` or ``change order`` in the memo counts as
+    a change-order reference.
+    """
+    lines: list[qbxml.ExpenseLineRet | qbxml.ItemLineRet] = list(bill.expense_line_ret)
+    for entry in bill.item_line_ret_or_item_group_line_ret:
+        lines.extend(entry.item_line_ret if isinstance(entry, qbxml.ItemGroupLineRet) else [entry])
+    unmapped: dict[str, None] = {}  # ordered and de-duplicated
+    for line in lines:
+        ref = line.item_ref if isinstance(line, qbxml.ItemLineRet) else None
+        if (
+            ref is not None
+            and ref.list_id is not None
+            and ctx.refs.procore_id(Entity.COST_CODE, ref.list_id) is None
+        ):
+            unmapped[ref.full_name or ref.list_id] = None
+    vendor = bill.vendor_ref.list_id if bill.vendor_ref is not None else None
+    memo = (bill.memo or "").casefold()
+    reference = bill.memo if ("change order" in memo or memo.startswith("co ")) else None
+    return InvoiceFacts(
+        invoice_id=bill.txn_id or "",
+        vendor_id=vendor or "",
+        invoice_number=bill.ref_number,
+        amount=sum((line.amount for line in lines if line.amount is not None), Decimal(0)),
+        change_order_reference=reference,
+        vendor_mapped=vendor is not None and ctx.refs.procore_id(Entity.VENDOR, vendor) is not None,
+        unmapped_cost_codes=tuple(unmapped),
+    )
