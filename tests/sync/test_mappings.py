@@ -119,6 +119,7 @@ def test_project_becomes_a_job_under_the_parent_customer() -> None:
         dt.date(2026, 1, 5),
     )
     assert job.job_desc == "P-7"
+    qbxml.dumps(qbxml.CustomerAddRq(request_id="1", customer_add=job))
     closed = mapped(sync.project_to_job(attrs.evolve(project, active=False), CTX))
     assert closed.job_status == qbxml.JobStatus.CLOSED  # type: ignore[attr-defined]
     skipped(
