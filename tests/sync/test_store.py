@@ -91,8 +91,13 @@ def test_connection_round_trips_with_its_settings(store: sync.Store, clock: Cloc
 
 def test_one_company_file_once_per_procore_company(store: sync.Store) -> None:
     store.put_connection(_connection("a"))
-    with pytest.raises(Exception, match=r"(?i)unique"):
+    with pytest.raises(sync.StoreError, match=r"(?i)sync_connections refused.*unique.*once per"):
         store.put_connection(_connection("b"))
+
+
+def test_writes_for_an_unknown_connection_say_so(store: sync.Store) -> None:
+    with pytest.raises(sync.StoreError, match=r"sync_staged refused.*put_connection\(\) it first"):
+        _stage(store, "T1")
 
 
 def test_a_project_belongs_to_one_connection(store: sync.Store) -> None:

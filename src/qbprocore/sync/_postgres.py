@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from qbprocore.sync._errors import StoreError
-from qbprocore.sync._sqlstore import Row, SqlStore, lock_id
+from qbprocore.sync._sqlstore import Row, SqlStore, constraint_error, lock_id
 
 __all__ = ["PostgresStore"]
 
@@ -82,7 +82,12 @@ class PostgresStore(SqlStore):
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any]) -> list[Row]:
         # Our SQL uses "?" placeholders and never a literal "?" or "%": convert to psycopg's.
-        cur = conn.execute(sql.replace("?", "%s"), tuple(params))
+        import psycopg
+
+        try:
+            cur = conn.execute(sql.replace("?", "%s"), tuple(params))
+        except psycopg.IntegrityError as exc:
+            raise constraint_error(sql, exc) from exc
         return list(cur.fetchall()) if cur.description is not None else []
 
     @contextmanager

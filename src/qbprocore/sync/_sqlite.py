@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from qbprocore.sync._sqlstore import Row, SqlStore
+from qbprocore.sync._sqlstore import Row, SqlStore, constraint_error
 
 __all__ = ["SQLiteStore"]
 
@@ -67,7 +67,10 @@ class SQLiteStore(SqlStore):
         return conn
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any]) -> list[Row]:
-        return list(conn.execute(sql, tuple(params)).fetchall())
+        try:
+            return list(conn.execute(sql, tuple(params)).fetchall())
+        except sqlite3.IntegrityError as exc:
+            raise constraint_error(sql, exc) from exc
 
     @contextmanager
     def _transaction(self, lock: str | None = None) -> Iterator[None]:

@@ -175,6 +175,19 @@ def _event(row: Row) -> AuditEvent:
     )
 
 
+def constraint_error(sql: str, exc: Exception) -> StoreError:
+    """A `StoreError` for a write the database refused (unknown connection, duplicate …)."""
+    words = sql.split()
+    table = next((w for w in words if w.startswith("sync_")), "the store")
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    hint = ""
+    if table != "sync_connections" and "foreign key" in detail.casefold():
+        hint = " (is the connection stored? put_connection() it first)"
+    elif table == "sync_connections":
+        hint = " (a company file can be connected once per Procore company)"
+    return StoreError(f"{table} refused the write: {detail}{hint}")
+
+
 def lock_id(text: str) -> int:
     """A signed 64-bit number for ``text`` (PostgreSQL advisory locks take a bigint)."""
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
