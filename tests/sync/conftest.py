@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,7 +53,9 @@ def postgres_unavailable() -> str | None:
                 _postgres_problem.append("")
             except psycopg.Error as exc:
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-                _postgres_problem.append(f"PostgreSQL not reachable at {POSTGRES_DSN}: {reason}")
+                # The DSN may carry a password: show it without one.
+                shown = re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", POSTGRES_DSN)
+                _postgres_problem.append(f"PostgreSQL not reachable at {shown}: {reason}")
     return _postgres_problem[0] or None
 
 
