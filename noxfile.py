@@ -30,7 +30,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over src/."""
-    session.install("-e", ".", "mypy==2.4.1", "lxml-stubs==0.5.1")
+    session.install("-e", ".[postgres]", "mypy==2.4.1", "lxml-stubs==0.5.1")
     session.run("mypy", "--strict", "src")
 
 
