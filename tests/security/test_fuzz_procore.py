@@ -204,7 +204,8 @@ class Script:
         return httpx.Response(status, content=body, headers=hdrs)
 
 
-def run_operation(operation: str, script: Script) -> None:
+def run_operation(operation: str, script: Script) -> Any:
+    """Run one client operation against the script; returns a sync's result."""
     clock = FakeClock()
     auth = ProcoreAuth.client_credentials(
         environment=PRODUCTION, client_id="cid", client_secret="secret", clock=clock
@@ -233,7 +234,10 @@ def run_operation(operation: str, script: Script) -> None:
         elif operation == "update":
             client.vendors.update(7, {"name": "Acme"})
         else:
-            client.vendors.sync([{"origin_id": "QB-1", "name": "Acme"}, {"id": 9, "name": "B"}])
+            return client.vendors.sync(
+                [{"origin_id": "QB-1", "name": "Acme"}, {"id": 9, "name": "B"}]
+            )
+    return None
 
 
 COUNTER = Counter("procore-responses")

@@ -85,8 +85,9 @@ def test_a_listing_row_or_nested_line_item_that_is_not_an_object_is_a_value_erro
 @pytest.mark.parametrize("body", [{"errors": 5, "entities": []}, {"entities": 5}, {"errors": "x"}])
 def test_a_sync_body_whose_lists_are_not_lists_marks_items_failed(body: object) -> None:
     """``for err in 5`` raised TypeError; now the unreported items are failures."""
-    clock_script = Script(valid_token, [(200, json.dumps(body).encode(), {})])
-    run_operation("sync", clock_script)  # no exception
+    result = run_operation("sync", Script(valid_token, [(200, json.dumps(body).encode(), {})]))
+    assert not result.ok
+    assert [item.status for item in result.items] == ["failed", "failed"]
 
 
 @pytest.mark.parametrize(
