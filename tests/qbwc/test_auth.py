@@ -73,3 +73,17 @@ def test_authenticators_are_a_protocol() -> None:
 
     assert isinstance(Static(), qbwc.Authenticator)
     assert isinstance(qbwc.PasswordAuthenticator(n=2**8), qbwc.Authenticator)
+
+
+def test_a_user_name_cannot_be_taken_over_by_another_tenant() -> None:
+    """Tenants sharing a user name would reach each other's data: the second add is refused."""
+    users = qbwc.PasswordAuthenticator()
+    users.add_user("ap-sync", "first-secret", tenant="acme")
+    with pytest.raises(ValueError, match="already belongs to tenant 'acme'"):
+        users.add_user("ap-sync", "second-secret", tenant="brightline")
+    account = users.authenticate("ap-sync", "first-secret")
+    assert account is not None
+    assert account.tenant == "acme"
+    assert users.authenticate("ap-sync", "second-secret") is None
+    users.add_user("ap-sync", "rotated-secret", tenant="acme")  # same tenant: a new password
+    assert users.authenticate("ap-sync", "rotated-secret") is not None

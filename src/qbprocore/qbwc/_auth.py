@@ -151,7 +151,11 @@ class PasswordAuthenticator:
         company_file: str = "",
         tenant: str | None = None,
     ) -> None:
-        """Add (or replace) a user; only a hash of ``password`` is kept."""
+        """Add a user, or replace the password of one of the same tenant.
+
+        Only a hash of ``password`` is kept. Raises `ValueError` if ``username`` belongs to
+        another tenant (see `add_hash`).
+        """
         stored = hash_password(password, salt=self._random_bytes(16), n=self._n)
         self.add_hash(username, stored, company_file=company_file, tenant=tenant)
 
@@ -163,11 +167,23 @@ class PasswordAuthenticator:
         company_file: str = "",
         tenant: str | None = None,
     ) -> None:
-        """Add (or replace) a user from a hash made by `hash_password` (e.g. from config)."""
+        """Add (or replace) a user from a hash made by `hash_password` (e.g. from config).
+
+        Raises:
+            ValueError: ``username`` already belongs to another tenant. Sharing a user name
+                between tenants would let one tenant's Web Connector log into the other's
+                data; give each tenant its own user names.
+        """
         if not password_hash.startswith("scrypt$"):
             raise ValueError("expected a hash made by hash_password ('scrypt$...')")
         account = Account(username=username, company_file=company_file, tenant=tenant)
         with self._lock:
+            existing = self._users.get(username)
+            if existing is not None and existing[1].tenant != tenant:
+                raise ValueError(
+                    f"user {username!r} already belongs to tenant {existing[1].tenant!r}; each"
+                    f" tenant needs its own Web Connector user names (not adding it for {tenant!r})"
+                )
             self._users[username] = (password_hash, account)
 
     def authenticate(self, username: str, password: str) -> Account | None:
