@@ -755,7 +755,7 @@ class Generator:
             "",
             "__all__ = [",
         ]
-        names = sorted(self.enums) + sorted(self.order)
+        names = sorted(self.enums) + sorted(self.order) + sorted(self.aliases())
         out += [f'    "{n}",' for n in names]
         out += ["]", "", ""]
         for name, values in sorted(self.enums.items()):
@@ -780,6 +780,11 @@ class Generator:
         for key in self.order:
             out += self.emit_meta(key)
         out.append("")
+        # Element names of the shared address classes, so that every element has a class of
+        # its own name (references all use `Ref`, as one type on purpose).
+        for alias, key in sorted(self.aliases().items()):
+            out.append(f"{alias} = {key}")
+        out.append("")
         out.append("REQUEST_TYPES: tuple[type[QbxmlRequest], ...] = (")
         out += [f"    {k}," for k in self.rq_classes]
         out.append(")")
@@ -787,6 +792,16 @@ class Generator:
         out += [f"    {k}," for k in self.rs_classes]
         out.append(")")
         return "\n".join(out) + "\n"
+
+    def aliases(self) -> dict[str, str]:
+        """Element names served by a shared class other than `Ref` (``VendorAddress`` …)."""
+        return {
+            name: key
+            for key in self.order
+            if key != "Ref"
+            for name in self.schema.classes[key].doc_names
+            if name != key and name not in self.order and name not in self.enums
+        }
 
     def base_of(self, key: str) -> str:
         if key in self.rq_classes:

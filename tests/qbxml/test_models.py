@@ -166,3 +166,13 @@ def test_models_pickle_copy_and_convert_with_attrs() -> None:
     as_dict = attrs.asdict(vendor)
     assert as_dict["vendor_address"]["city"] == "Boston"
     assert as_dict["balance"] == Decimal("1.00")
+
+
+def test_every_address_element_has_a_class_of_its_name() -> None:
+    assert qbxml.VendorAddress is qbxml.Address
+    assert qbxml.ShipAddress is qbxml.Address
+    assert qbxml.VendorAddressBlock is qbxml.AddressBlock
+    vendor = qbxml.VendorAdd(name="A", vendor_address=qbxml.VendorAddress(city="Boston"))
+    assert b"<VendorAddress><City>Boston</City></VendorAddress>" in qbxml.dumps(
+        qbxml.VendorAddRq(vendor_add=vendor)
+    )

@@ -247,6 +247,15 @@ __all__ = [
     "VendorQueryRs",
     "VendorRet",
     "VendorTypeMetaData",
+    "BillAddress",
+    "BillAddressBlock",
+    "CompanyAddressBlockForCustomer",
+    "CompanyAddressForCustomer",
+    "LegalAddress",
+    "ShipAddress",
+    "ShipAddressBlock",
+    "VendorAddress",
+    "VendorAddressBlock",
 ]
 
 
@@ -12751,6 +12760,16 @@ TxnDelRs.__qbxml__ = C(
         A('status_message', 'statusMessage', 'STR'),
     ),
 )
+
+BillAddress = Address
+BillAddressBlock = AddressBlock
+CompanyAddressBlockForCustomer = AddressBlock
+CompanyAddressForCustomer = Address
+LegalAddress = Address
+ShipAddress = Address
+ShipAddressBlock = AddressBlock
+VendorAddress = Address
+VendorAddressBlock = AddressBlock
 
 REQUEST_TYPES: tuple[type[QbxmlRequest], ...] = (
     HostQueryRq,
