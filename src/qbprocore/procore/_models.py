@@ -340,8 +340,8 @@ class PurchaseOrderContract(_Commitment):
 
 
 @attrs.frozen(kw_only=True)
-class PotentialChangeOrderLineItem(_Tracked):
-    """A line of a potential change order (the lines behind a commitment change order)."""
+class _CostLine(_Tracked):
+    """The fields Procore's cost lines share (PCO lines and direct-cost lines)."""
 
     amount: Decimal | None = attrs.field(default=None, converter=to_decimal)
     quantity: Decimal | None = attrs.field(default=None, converter=to_decimal)
@@ -350,6 +350,11 @@ class PotentialChangeOrderLineItem(_Tracked):
     description: str | None = None
     cost_code: Mapping[str, Any] | None = None
     line_item_type: Mapping[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class PotentialChangeOrderLineItem(_CostLine):
+    """A line of a potential change order (the lines behind a commitment change order)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -435,16 +440,8 @@ class ContractPayment(_Tracked):
 
 
 @attrs.frozen(kw_only=True)
-class DirectCostLineItem(_Tracked):
+class DirectCostLineItem(_CostLine):
     """A line of a direct cost."""
-
-    amount: Decimal | None = attrs.field(default=None, converter=to_decimal)
-    quantity: Decimal | None = attrs.field(default=None, converter=to_decimal)
-    unit_cost: Decimal | None = attrs.field(default=None, converter=to_decimal)
-    uom: str | None = None
-    description: str | None = None
-    cost_code: Mapping[str, Any] | None = None
-    line_item_type: Mapping[str, Any] | None = None
 
 
 @attrs.frozen(kw_only=True)
