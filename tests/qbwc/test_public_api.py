@@ -51,7 +51,12 @@ def test_qbwc_imports_only_qbxml_and_the_error_root() -> None:
                 names = [a.name for a in node.names]
             for name in names:
                 if name.startswith("qbprocore") and name != "qbprocore":
-                    allowed = ("qbprocore.qbwc", "qbprocore.qbxml", "qbprocore._errors")
+                    allowed = (
+                        "qbprocore.qbwc",
+                        "qbprocore.qbxml",
+                        "qbprocore._errors",
+                        "qbprocore._sqlite",
+                    )
                     assert name.startswith(allowed) or name == "qbprocore.qbxml", (path, name)
 
 

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 from typing import Protocol, runtime_checkable
 
+from qbprocore._sqlite import enable_wal
 from qbprocore.qbwc._snapshot import SessionSnapshot
 
 __all__ = ["MemorySessionStore", "SQLiteSessionStore", "SessionStore"]
@@ -136,7 +137,7 @@ class SQLiteSessionStore:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
+            enable_wal(conn, self._timeout)
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
             with self._all_lock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from qbprocore._sqlite import enable_wal
 from qbprocore.sync._sqlstore import Row, SqlStore, constraint_error
 
 __all__ = ["SQLiteStore"]
@@ -62,25 +62,10 @@ class SQLiteStore(SqlStore):
         conn = sqlite3.connect(
             self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
         )
-        self._enable_wal(conn)
+        enable_wal(conn, self._timeout)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        # Switching a new database to WAL needs an exclusive lock, and SQLite answers "database
-        # is locked" at once, without waiting on the busy timeout, when that would deadlock
-        # with another connection opening the same file (several workers' first start). The
-        # mode is stored in the file, so a retry soon finds it already set.
-        deadline = time.monotonic() + self._timeout
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.01)
 
     def _run(self, conn: Any, sql: str, params: Sequence[Any]) -> list[Row]:
         try:
