@@ -114,7 +114,7 @@ def test_fail_when_quickbooks_cannot(
     ex = run(authenticator, clock, qb, qbxml.VendorAddRq(vendor_add=qbxml.VendorAdd(name="New")))
     assert (ex.response.status_code, ex.action) == (3250, A.FAIL)  # type: ignore[union-attr]
     assert ex.response.status_severity == "Error"  # type: ignore[union-attr]
-    ex = run(authenticator, clock, qb, qbxml.EstimateQueryRq())  # unsupported message: 1030
+    ex = run(authenticator, clock, qb, qbxml.VendorCreditQueryRq())  # unsupported message: 1030
     assert (ex.response.status_code, ex.action) == (1030, A.FAIL)  # type: ignore[union-attr]
 
 

@@ -316,9 +316,9 @@ def test_stop_on_error_stops_on_warnings_too(qb: FakeQuickBooks) -> None:
 
 
 def test_unimplemented_requests_say_so(qb: FakeQuickBooks) -> None:
-    rs = one(qb, qbxml.EstimateQueryRq())
+    rs = one(qb, qbxml.VendorCreditQueryRq())
     assert rs.status_code == 1030
-    assert "FakeQuickBooks does not implement EstimateQueryRq" in rs.status_message
+    assert "FakeQuickBooks does not implement VendorCreditQueryRq" in rs.status_message
 
 
 def test_connection_failures(qb: FakeQuickBooks) -> None:
