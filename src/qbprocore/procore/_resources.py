@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 import attrs
 
 from qbprocore.procore import _models as m
-from qbprocore.procore._errors import APIConnectionError, InternalServerError, json_body
+from qbprocore.procore._errors import (
+    APIConnectionError,
+    InternalServerError,
+    NotFoundError,
+    json_body,
+)
 from qbprocore.procore._pagination import AsyncPager, Pager, check_per_page
 from qbprocore.procore._sync import (
     MAX_SYNC_BATCH,
@@ -71,6 +76,7 @@ class ResourceSpec:
             in the path (``contract_id`` for contract payments).
         sync_item_parent: Item field naming the parent in a project-wide sync of nested
             records (``direct_cost_id`` for direct cost line items).
+        delete_path: DELETE path by id, when Procore has one.
     """
 
     name: str
@@ -83,6 +89,7 @@ class ResourceSpec:
     update_path: str | None = None
     sync_path: str | None = None
     sync_method: str = "PATCH"
+    delete_path: str | None = None
     parent: str | None = None
     parent_param: str | None = None
     sync_item_parent: str | None = None
@@ -252,6 +259,7 @@ RESOURCES: tuple[ResourceSpec, ...] = (
         scope="project",
         list_path="/rest/v1.1/projects/{project_id}/direct_costs",
         create_path="/rest/v1.0/projects/{project_id}/direct_costs",
+        delete_path="/rest/v1.0/projects/{project_id}/direct_costs/{id}",
         wrapper="direct_cost",
         sync_path="/rest/v1.0/projects/{project_id}/direct_costs/sync",
     ),
@@ -514,6 +522,18 @@ class Resource(_Base[M]):
         )
         response = self._client.request("PATCH", path, json=body, idempotent=True)
         return self._spec.model.from_api(json_body(response))  # type: ignore[return-value]
+
+    def delete(
+        self, record_id: int, *, project_id: int | None = None, parent_id: int | None = None
+    ) -> None:
+        """Delete one record by id (safe to retry: a record already gone is not an error)."""
+        template = self._require("delete", self._spec.delete_path)
+        path = self._path(template, project_id, parent_id, record_id)
+        params = self._scope_params(project_id, template, parent_id)
+        try:
+            self._client.request("DELETE", path, params=params, idempotent=True)
+        except NotFoundError:
+            return
 
     def sync(
         self,

@@ -141,6 +141,8 @@ def _routes() -> list[_Route]:
             routes.append(_Route(spec, "create", "POST", spec.create_path))
         if spec.update_path:
             routes.append(_Route(spec, "update", "PATCH", spec.update_path))
+        if spec.delete_path:
+            routes.append(_Route(spec, "delete", "DELETE", spec.delete_path))
     return routes
 
 
@@ -649,10 +651,13 @@ class FakeProcore:
         if route.kind == "sync":
             return self._sync(body, company, route.spec, project_id, parent_id)
         record = collection.get(int(groups["id"])) if "id" in groups else None
-        if route.kind == "get":
+        if route.kind in ("get", "delete"):
             if record is None or record.get("deleted_at"):
                 return _json(404, {"errors": "Resource not found"})
-            return _json(200, _public(name, record))
+            if route.kind == "get":
+                return _json(200, _public(name, record))
+            record["deleted_at"] = record["updated_at"] = self._stamp()
+            return httpx.Response(204)
         return self._write(route, body, (company, project_id, parent_id), record)
 
     def _write(
