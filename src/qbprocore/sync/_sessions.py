@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from qbprocore.qbwc import SessionSnapshot
 from qbprocore.sync._store import Store
 
@@ -36,7 +38,9 @@ class StoreSessionStore:
         """See `qbprocore.qbwc.SessionStore.create`."""
         return self._store.session_create(
             snapshot.key,
-            lock_key=snapshot.lock_key,
+            # The lock key joins tenant, user and file with NUL bytes, which PostgreSQL text
+            # cannot hold; it is only ever compared for equality, so its digest serves.
+            lock_key=hashlib.sha256(snapshot.lock_key.encode("utf-8")).hexdigest(),
             live=snapshot.live,
             expires_at=self._expires(snapshot),
             data=snapshot.to_json(),
