@@ -1,7 +1,5 @@
 """The sync layer: the only part of qbprocore that knows both QuickBooks and Procore.
 
-What is here so far (the engine that drives a Web Connector session comes next):
-
 - **Store** — `Store`, with `SQLiteStore` (default, one file) and `PostgresStore` (several
   workers): connections, cross-references (`XRef`), watermarks, staged records
   (`StagedRecord`), the outbox (`OutboxItem`), audit events (`AuditEvent`) and Web Connector
@@ -16,6 +14,11 @@ What is here so far (the engine that drives a Web Connector session comes next):
   per `VerificationPolicy`.
 - **Audit** — `journey` (a record's events by either side's id) and `reconcile` (counts and
   amounts per entity on each side, differences listed).
+- **Engine** — `SyncEngine`: `SyncEngine.run` pulls Procore changes, maps, verifies and
+  writes staged records (Procore in batch upserts, QuickBooks through the outbox);
+  `SyncEngine.work_source` is the `QuickBooksWorkSource` a `qbprocore.qbwc` endpoint serves
+  (reads by watermark and iterator, then one write per round trip); `SyncEngine.plan`,
+  `SyncEngine.approve` and `SyncEngine.replay` are for people.
 
 Errors::
 
@@ -51,6 +54,7 @@ from qbprocore.sync._connections import (
     Reassignment,
     connection_id_for,
 )
+from qbprocore.sync._engine import EngineConfig, PlannedWrite, RunReport, SyncEngine
 from qbprocore.sync._errors import (
     AccessDeniedError,
     AdminOnlyError,
@@ -82,6 +86,7 @@ from qbprocore.sync._mappings import (
 )
 from qbprocore.sync._migrations import MIGRATIONS, Migration
 from qbprocore.sync._postgres import PostgresStore
+from qbprocore.sync._qbwork import QuickBooksWorkSource
 from qbprocore.sync._records import (
     AuditEvent,
     Connection,
@@ -136,6 +141,7 @@ from qbprocore.sync._sessions import StoreSessionStore
 from qbprocore.sync._settings import MappingSettings, Rule, RuleMode, VerificationPolicy
 from qbprocore.sync._sqlite import SQLiteStore
 from qbprocore.sync._store import Store, StoreSummary
+from qbprocore.sync._streams import QB_STREAMS, QbStream
 from qbprocore.sync._verify import (
     CommitmentFacts,
     Finding,
@@ -146,6 +152,7 @@ from qbprocore.sync._verify import (
     verify_commitment,
     verify_invoice,
 )
+from qbprocore.sync._writes import QbWrite, external_guid
 
 __all__ = [
     "BILL_PAYMENT_TO_PAYMENTS",
@@ -162,6 +169,7 @@ __all__ = [
     "MIGRATIONS",
     "PAYMENT_TO_BILL_PAYMENT",
     "PROJECT_TO_JOB",
+    "QB_STREAMS",
     "QB_VENDOR_TO_VENDOR",
     "REQUISITION_TO_BILL",
     "TXN_DELETED_TO_DELETION",
@@ -184,6 +192,7 @@ __all__ = [
     "ConnectionStatus",
     "DefaultGuard",
     "Difference",
+    "EngineConfig",
     "Entity",
     "EntityTotals",
     "FeatureNotEnabledError",
@@ -202,15 +211,20 @@ __all__ = [
     "MappingSpec",
     "Migration",
     "OutboxItem",
+    "PlannedWrite",
     "PostgresStore",
     "ProcoreDeletion",
     "ProjectScope",
+    "QbStream",
+    "QbWrite",
+    "QuickBooksWorkSource",
     "Reassignment",
     "ReconciliationReport",
     "RefResolver",
     "RefTable",
     "Rule",
     "RuleMode",
+    "RunReport",
     "SQLiteStore",
     "Side",
     "Skip",
@@ -221,6 +235,7 @@ __all__ = [
     "StoreSessionStore",
     "StoreSummary",
     "SubcontractorInvoice",
+    "SyncEngine",
     "SyncError",
     "TextIssue",
     "Verdict",
@@ -235,6 +250,7 @@ __all__ = [
     "commitment_to_purchase_order",
     "connection_id_for",
     "cost_code_to_item",
+    "external_guid",
     "fit_text",
     "job_costs_to_direct_costs",
     "job_to_project",

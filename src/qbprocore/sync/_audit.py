@@ -53,10 +53,14 @@ def journey(
     """
     qb_ids = {qb_id} if qb_id is not None else set()
     procore_ids = {procore_id} if procore_id is not None else set()
+    # A transaction split per job (direct costs) or per bill (payments) is paired as
+    # "<TxnID>|<part>": those pairs belong to the transaction's journey too.
+    prefix = f"{qb_id}|" if qb_id is not None else None
     for x in store.list_xrefs(connection_id):
-        if (x.qb_id is not None and x.qb_id in qb_ids) or (
-            x.procore_id is not None and x.procore_id in procore_ids
-        ):
+        if (
+            x.qb_id is not None
+            and (x.qb_id in qb_ids or (prefix is not None and x.qb_id.startswith(prefix)))
+        ) or (x.procore_id is not None and x.procore_id in procore_ids):
             if x.qb_id is not None:
                 qb_ids.add(x.qb_id)
             if x.procore_id is not None:

@@ -141,6 +141,15 @@ class RefTable:
         self._by_qb.setdefault(Entity(entity), {})[qb_id] = procore_id
         self._by_pc.setdefault(Entity(entity), {})[procore_id] = qb_id
 
+    def alias(self, entity: Entity, qb_id: str, procore_id: int) -> None:
+        """Add one more Procore record for a QuickBooks record that is already paired.
+
+        Procore repeats cost codes per project while QuickBooks has one Service item per code:
+        each project's cost code resolves to the item, the item still to its first cost code.
+        """
+        self._by_pc.setdefault(Entity(entity), {})[procore_id] = qb_id
+        self._by_qb.setdefault(Entity(entity), {}).setdefault(qb_id, procore_id)
+
     def qb_id(self, entity: Entity, procore_id: int) -> str | None:
         """See `RefResolver.qb_id`."""
         return self._by_pc.get(entity, {}).get(procore_id)

@@ -7,6 +7,8 @@
 - `FakeQuickBooks` — an in-memory QuickBooks company file answering qbXML requests.
 - `FakeWebConnector` — drives a Web Connector endpoint (in-process, WSGI, ASGI or a URL) in the
   real call order, with a round-trip cap and a transcript.
+- `SimulatedConnector` — all of the above wired to the real endpoint, engine and store: one
+  connection you can `SimulatedConnector.cycle` like a deployment does on a schedule.
 
 Nothing in the library imports this package; it may import everything.
 """
@@ -16,15 +18,18 @@ from __future__ import annotations
 from qbprocore.testing._fake_procore import FakeProcore, RecordedCall
 from qbprocore.testing._fake_quickbooks import FakeQuickBooks, QuickBooksAnswer
 from qbprocore.testing._fake_web_connector import FakeWebConnector, TranscriptEntry, UpdateResult
+from qbprocore.testing._harness import Cycle, SimulatedConnector
 from qbprocore.testing._procore_clock import FakeClock
 
 __all__ = [
+    "Cycle",
     "FakeClock",
     "FakeProcore",
     "FakeQuickBooks",
     "FakeWebConnector",
     "QuickBooksAnswer",
     "RecordedCall",
+    "SimulatedConnector",
     "TranscriptEntry",
     "UpdateResult",
 ]
