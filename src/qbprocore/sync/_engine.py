@@ -114,6 +114,12 @@ class EngineConfig:
         lease: How long a claim holds before another worker may take the record over.
         per_page: Page size of Procore pulls.
         procore_rewind: How far before its watermark a Procore pull starts (clock skew).
+        project_pull_every: How often the project-scoped Procore streams (cost codes, budget,
+            commitments, change orders, invoices, payments) are pulled. Procore has no
+            company-wide list for them, so a pull costs a few requests per project against a
+            budget of 3,600 requests an hour per app and company; the company-wide streams
+            (projects, vendors) are pulled on every run, and a project seen for the first
+            time is pulled at once. ``timedelta(0)`` pulls everything on every run.
         source_of_truth: For each two-way entity, the side whose *updates* win.
     """
 
@@ -122,6 +128,7 @@ class EngineConfig:
     lease: dt.timedelta = dt.timedelta(minutes=5)
     per_page: int = 1000
     procore_rewind: dt.timedelta = dt.timedelta(minutes=1)
+    project_pull_every: dt.timedelta = dt.timedelta(minutes=15)
     source_of_truth: Mapping[Entity, Side] = attrs.field(factory=lambda: dict(_TWO_WAY_DEFAULT))
 
 
@@ -376,6 +383,9 @@ class _Run:
         self.worker = engine.config.worker
         self._commitments: dict[int, procore.WorkOrderContract | procore.PurchaseOrderContract] = {}
         self._requisitions: dict[int, list[procore.Requisition]] = {}
+        self._batches: dict[tuple[str, int | None], list[_Pending]] = {}
+        self._ctx: MappingContext | None = None
+        self._level: int | None = None
 
     # -- state kept as watermarks -----------------------------------------------------------------
 
@@ -405,15 +415,27 @@ class _Run:
         """Stage every Procore record changed since its stream's watermark."""
         now = self.engine._clock()
         upper = now + dt.timedelta(days=1)
+        last = self.store.get_watermark(self.conn.id, "procore:project_pull_at")
+        pulled = set(self._index("pulled_projects"))
+        due = last is None or now - dt.datetime.fromisoformat(last) >= (
+            self.engine.config.project_pull_every
+        )
         for resource, entity, scope in _PROCORE_STREAMS:
             if scope == "company":
                 self._pull(resource, entity, None, None, upper)
-            elif scope == "project":
-                for pid in self._project_ids():
+                continue
+            projects = [p for p in self._project_ids() if due or str(p) not in pulled]
+            if scope == "project":
+                for pid in projects:
                     self._pull(resource, entity, pid, None, upper)
             else:
                 for cid, info in sorted(self._index("contracts").items()):
-                    self._pull(resource, entity, info["project_id"], int(cid), upper)
+                    if info["project_id"] in projects:
+                        self._pull(resource, entity, info["project_id"], int(cid), upper)
+        if not self.dry:
+            if due:
+                self.store.set_watermark(self.conn.id, "procore:project_pull_at", now.isoformat())
+            self._put_index("pulled_projects", {str(p): 1 for p in self._project_ids()})
 
     def _pull(
         self,
@@ -518,29 +540,35 @@ class _Run:
         """Map, verify and write every pending staged record this run can."""
         self._load_line_item_types()
         if self.dry:
-            self._pass(self.store.list_staged(self.conn.id, status=ItemStatus.PENDING))
-            return
-        waiting: list[StagedRecord] = []
-        while True:
-            claimed = self.store.claim_staged(
-                self.worker,
-                limit=self.engine.config.batch_size,
-                lease=self.engine.config.lease,
-                connection_id=self.conn.id,
-            )
-            if not claimed:
-                break
-            waiting.extend(self._pass(claimed))
-        # What waited on a dependency may be unblocked by what this run wrote.
-        while waiting:
-            again = self._pass(waiting)
-            if len(again) == len(waiting):
-                break
-            waiting = again
+            waiting = self._pass(self.store.list_staged(self.conn.id, status=ItemStatus.PENDING))
+            self._flush_all()
+        else:
+            waiting = []
+            while True:
+                claimed = self.store.claim_staged(
+                    self.worker,
+                    limit=self.engine.config.batch_size,
+                    lease=self.engine.config.lease,
+                    connection_id=self.conn.id,
+                )
+                if not claimed:
+                    break
+                waiting.extend(self._pass(claimed))
+            self._flush_all()
+            # What waited on a dependency may be unblocked by what this run wrote.
+            while waiting:
+                self._level = None
+                again = self._pass(waiting)
+                self._flush_all()
+                if len(again) == len(waiting):
+                    break
+                waiting = again
         for record in waiting:
-            self.store.finish_staged(
-                record.id, ItemStatus.PENDING, error=record.error, worker=self.worker
-            )
+            self._outcome(record, "wait", record.error)
+            if not self.dry:
+                self.store.finish_staged(
+                    record.id, ItemStatus.PENDING, error=record.error, worker=self.worker
+                )
 
     def _load_line_item_types(self) -> None:
         types = self._index("line_item_types")
@@ -551,28 +579,41 @@ class _Run:
             self._put_index("line_item_types", found)
 
     def _pass(self, records: Sequence[StagedRecord]) -> list[StagedRecord]:
-        """Handle records in dependency order; return those still waiting."""
-        ctx = self.context()
+        """Handle records in dependency order; return those still waiting.
+
+        Procore writes collect in batches across passes, so records spread over many claims
+        still go out in full batches; a batch is sent when it is full, and every batch is sent
+        before a record of a higher dependency level is mapped (it may refer to them).
+        """
         waiting: list[StagedRecord] = []
-        batches: dict[tuple[str, int | None], list[_Pending]] = {}
-        ordered = sorted(records, key=lambda r: (_ORDER[r.entity], r.id))
-        level = None
-        for record in ordered:
-            if level is not None and _ORDER[record.entity] != level and batches:
-                # Lower levels are written before what refers to them is mapped.
-                self._flush(batches)
-                ctx = self.context()
+        limit = self.engine.config.batch_size
+        for record in sorted(records, key=lambda r: (_ORDER[r.entity], r.id)):
             level = _ORDER[record.entity]
+            if self._ctx is None or level != self._level:
+                # Send what this level may refer to (lower levels); batches of higher levels
+                # keep filling (a later claim may start over at a lower level).
+                lower = {
+                    k: v for k, v in self._batches.items() if _ORDER[v[0].record.entity] < level
+                }
+                for key in lower:
+                    del self._batches[key]
+                self._flush(lower)
+                self._ctx = self.context()
+                self._level = level
             try:
                 if record.source is Side.QUICKBOOKS:
-                    self._from_quickbooks(record, ctx, batches)
+                    self._from_quickbooks(record, self._ctx, self._batches)
                 else:
-                    self._from_procore(record, ctx)
+                    self._from_procore(record, self._ctx)
             except _Wait as wait:
                 waiting.append(attrs.evolve(record, error=wait.reason))
-                self._outcome(record, "wait", wait.reason)
-        self._flush(batches)
+            for key in [k for k, items in self._batches.items() if len(items) >= limit]:
+                self._flush({key: self._batches.pop(key)})
         return waiting
+
+    def _flush_all(self) -> None:
+        batches, self._batches = self._batches, {}
+        self._flush(batches)
 
     # -- outcomes ----------------------------------------------------------------------------------
 
@@ -950,7 +991,6 @@ class _Run:
         done = self._mirror_deletion(gone)
         for pid in gone.procore_ids:
             self.store.link(self.conn.id, gone.entity, procore_id=pid, deleted=True)
-        self.report.moved[_direction(gone.entity, Side.PROCORE)] += 1
         self._finish(
             record,
             ItemStatus.DONE,

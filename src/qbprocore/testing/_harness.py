@@ -73,6 +73,8 @@ class SimulatedConnector:
         worker: The engine's worker name.
         clock: The engine's and the Web Connector endpoint's time (aware; default: real time),
             e.g. to let claims and sessions expire in a test.
+        engine_config: The engine's configuration (default: pull every Procore stream on
+            every cycle, as a test expects).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class SimulatedConnector:
         connection_id: str = "simulated",
         worker: str = "worker-1",
         clock: Callable[[], dt.datetime] | None = None,
+        engine_config: EngineConfig | None = None,
     ) -> None:
         now = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         if store is None:
@@ -95,7 +98,8 @@ class SimulatedConnector:
         self.store = store
         self.store.migrate()
         self.quickbooks = quickbooks or FakeQuickBooks()
-        self.clock = FakeClock()
+        shared = procore_fake.clock if procore_fake is not None else None
+        self.clock = shared if isinstance(shared, FakeClock) else FakeClock()
         self.procore = procore_fake or FakeProcore(clock=self.clock)
         self.connection_id = connection_id
         existing = self.store.get_connection(connection_id)
@@ -128,10 +132,12 @@ class SimulatedConnector:
         self.engine = SyncEngine(
             self.store,
             procore_client=lambda _conn: self.client,
-            config=EngineConfig(worker=worker),
+            config=engine_config or EngineConfig(worker=worker, project_pull_every=dt.timedelta(0)),
             clock=now,
         )
-        self.users = qbwc.PasswordAuthenticator()
+        # A cheap scrypt cost: the simulated Web Connector's password protects nothing, and
+        # every session authenticates (real deployments keep the default cost).
+        self.users = qbwc.PasswordAuthenticator(n=2**10)
         self.users.add_user(_USER, _PASSWORD, tenant=connection_id)
         self.work = self.engine.work_source(max_returned=max_returned, retry_delay=dt.timedelta(0))
         self.service = qbwc.WebConnectorService(
@@ -141,6 +147,8 @@ class SimulatedConnector:
             clock=lambda: now().timestamp(),
         )
         self.app = qbwc.wsgi_app(self.service)
+        self.url: str | None = None
+        """When set, `cycle` reaches the endpoint over HTTP at this URL (a served `app`)."""
 
     def __repr__(self) -> str:
         return f"SimulatedConnector(connection_id={self.connection_id!r})"
@@ -157,10 +165,14 @@ class SimulatedConnector:
         self.close()
 
     def update(self, **options: Any) -> UpdateResult:
-        """One Web Connector update (keyword arguments go to `FakeWebConnector`)."""
-        with FakeWebConnector(
-            username=_USER, password=_PASSWORD, wsgi_app=self.app, **options
-        ) as wc:
+        """One Web Connector update (keyword arguments go to `FakeWebConnector`).
+
+        Without ``url=`` the endpoint is called in process (WSGI); with it, over HTTP, e.g.
+        at a server started on `app`.
+        """
+        if "url" not in options:
+            options["wsgi_app"] = self.app
+        with FakeWebConnector(username=_USER, password=_PASSWORD, **options) as wc:
             return wc.update(self.quickbooks)
 
     def run(self, *, dry_run: bool = False) -> RunReport:
@@ -169,7 +181,7 @@ class SimulatedConnector:
 
     def cycle(self) -> Cycle:
         """One scheduled cycle: a Web Connector update, then an engine run."""
-        update = self.update()
+        update = self.update(url=self.url) if self.url else self.update()
         return Cycle(update=update, report=self.run())
 
     def sync(self, *, max_cycles: int = 8) -> list[Cycle]:
