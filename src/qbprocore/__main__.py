@@ -1,13 +1,13 @@
 """The ``qbprocore`` command.
 
-``qbprocore demo`` runs the most complete end-to-end job the library offers so far (see
-`qbprocore._demo`): a contractor's vendors read from QuickBooks through the real Web Connector
-endpoint and upserted into Procore, twice, without duplicates.
+``qbprocore demo`` runs a complete simulated two-way sync on the embedded SQLite store (see
+`qbprocore._demo`).
 """
 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 
 
@@ -18,21 +18,30 @@ def main(argv: list[str] | None = None) -> int:
         description="qbprocore: connect QuickBooks Desktop to Procore.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser(
+    demo = sub.add_parser(
         "demo",
-        help="read a simulated QuickBooks company through the Web Connector endpoint and upsert"
-        " its vendors into a simulated Procore, printing what moved",
+        help="run a complete simulated sync: a construction company in a simulated QuickBooks"
+        " and Procore, synced both ways through the real Web Connector endpoint and engine",
+        description="Builds a construction company in FakeQuickBooks and FakeProcore, serves"
+        " the Web Connector endpoint on 127.0.0.1 with the embedded SQLite store, drives it"
+        " with FakeWebConnector and syncs both ways; prints what moved, what verification"
+        " held back and why, and a reconciliation. Exits 1 if a duplicate is found.",
+    )
+    demo.add_argument(
+        "--json", action="store_true", help="print the summary as one JSON object (for scripts)"
+    )
+    demo.add_argument(
+        "--database",
+        type=pathlib.Path,
+        default=None,
+        help="SQLite file to create (default: ./qbprocore-demo.db; replaced if it exists)",
     )
     args = parser.parse_args(argv)
     if args.command == "demo":
         from qbprocore._demo import run_demo
 
-        result = run_demo(sys.stdout)
-        return (
-            0
-            if result["status"] == "done" and result["procore_vendors"] == result["vendors_read"]
-            else 1
-        )
+        result = run_demo(sys.stdout, database=args.database, as_json=args.json)
+        return 0 if result["duplicates"] == 0 else 1
     parser.print_help()
     return 2
 

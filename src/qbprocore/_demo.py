@@ -1,183 +1,322 @@
-"""``qbprocore demo``: the most complete end-to-end run the library offers so far.
+"""``qbprocore demo``: a complete simulated sync on the embedded SQLite store.
 
-A contractor's QuickBooks company file (`FakeQuickBooks`) is read through the real Web
-Connector endpoint (`qbprocore.qbwc`, driven by `FakeWebConnector` exactly as the Windows
-program would call it), and its vendors are upserted into Procore (`FakeProcore`, through the
-real `qbprocore.procore` client) keyed by QuickBooks ListID, so that running it again changes
-nothing. The full two-way sync with verification replaces this when `qbprocore.sync` lands.
+A construction company is built in `FakeQuickBooks` and `FakeProcore` (two projects, a
+cost-code list, vendors on both sides, a subcontract and a purchase order each with an
+approved change order, a budget, subcontractor invoices — one overbilling its commitment, one
+negative — and a payment issued). The Web Connector endpoint is served over HTTP on
+127.0.0.1 with sessions in the SQLite file, `FakeWebConnector` calls it like the Windows
+program, and the sync engine runs after each update, as a deployment does on a schedule:
+
+1. the first sync moves everything both ways;
+2. the bookkeeper then enters bills, a check, a card charge and a bill payment in
+   QuickBooks, and the next sync carries them to Procore;
+3. the check is deleted in QuickBooks, and the deletion is mirrored.
+
+It prints what moved per entity and direction, what verification blocked and why, a
+reconciliation of both sides and the duplicates found (none), and leaves the SQLite file
+for inspection (``qbprocore status``/``audit`` read it).
 """
 
 from __future__ import annotations
 
+import collections
 import json
+import pathlib
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TextIO
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import httpx
+import attrs
 
-from qbprocore import procore, qbwc, qbxml
-from qbprocore.testing import FakeClock, FakeProcore, FakeQuickBooks, FakeWebConnector
+from qbprocore.sync import Entity, ItemStatus, LedgerRecord, SQLiteStore, reconcile_store
+from qbprocore.testing import SimulatedConnector
+from qbprocore.testing._company import company_mapping, enter_bookkeeping, seed_company
 
 __all__ = ["run_demo"]
 
-# The simulated Web Connector's login (in a real .qwc the password is typed into QBWC).
-_USER = "demo"
-_PASSWORD = "demo"  # noqa: S105 - a demo credential for an in-process fake, not a secret
 
-_TRADES = [
-    "Concrete",
-    "Electric",
-    "Drywall",
-    "Plumbing",
-    "Mechanical",
-    "Roofing",
-    "Glazing",
-    "Masonry",
-    "Steel",
-    "Excavation",
-]
-_NAMES = ["Acme", "Brightline", "Côté", "Harbor", "Summit", "Keystone", "Ironwood", "Northgate"]
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the demo's output to what moved (requests are in the audit trail)."""
 
 
-class _VendorReader:
-    """A work source: one iterator query for every vendor, pages of ``page`` records."""
+class _Server(WSGIServer):
+    daemon_threads = True
 
-    def __init__(self, page: int) -> None:
-        self.page = page
-        self.vendors: list[qbxml.VendorRet] = []
-        self.asked: set[str] = set()
-        self.finished: set[str] = set()
 
-    def has_work(self, session: qbwc.SessionInfo) -> bool:
-        return session.session_id not in self.finished
+@contextmanager
+def _serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yield its URL."""
+    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, name="qbwc-endpoint", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/qbwc"
+    finally:
+        server.shutdown()
+        server.server_close()
 
-    def next_request(self, session: qbwc.SessionInfo) -> qbwc.WorkRequest | None:
-        if session.session_id in self.asked:
-            return None
-        self.asked.add(session.session_id)
-        query = qbxml.VendorQueryRq(
-            iterator=qbxml.Iterator.START,
-            max_returned=self.page,
-            active_status=qbxml.ActiveStatus.ALL,
+
+def _bar(done: int, total: int, label: str, stream: TextIO) -> None:
+    width = 24
+    filled = width * done // max(total, 1)
+    stream.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {label:<40}")
+    stream.flush()
+
+
+def _ledgers(sim: SimulatedConnector) -> tuple[list[LedgerRecord], list[LedgerRecord]]:
+    """What each side holds for the entities both keep, as ledger records."""
+    qb, p = sim.quickbooks, sim.procore
+    projects = p.records("projects")
+    invoices = {x.qb_id for x in sim.store.list_xrefs(sim.connection_id, Entity.INVOICE) if x.qb_id}
+    quickbooks = [
+        LedgerRecord(entity=Entity.VENDOR, id=v.list_id or "", label=v.name or "")
+        for v in qb.vendors
+    ]
+    quickbooks += [
+        LedgerRecord(
+            entity=Entity.INVOICE, id=b.txn_id or "", amount=b.amount_due, label=b.ref_number or ""
         )
-        return qbwc.WorkRequest(messages=[query])
-
-    def receive(self, session: qbwc.SessionInfo, received: qbwc.Received) -> None:
-        self.vendors.extend(r for r in received.iter_records() if isinstance(r, qbxml.VendorRet))
-        if not received.continuing:
-            self.finished.add(session.session_id)
-
-
-def _company(vendors: int) -> FakeQuickBooks:
-    quickbooks = FakeQuickBooks()
-    for n in range(vendors):
-        trade = _TRADES[n % len(_TRADES)]
-        name = f"{_NAMES[n % len(_NAMES)]} {trade} {n // len(_NAMES) + 1}"
-        quickbooks.add_vendor(
-            name,
-            company_name=f"{name} LLC",
-            is_vendor_eligible_for_1099=n % 3 != 0,
-            vendor_address=qbxml.Address(city="Boston", state="MA"),
+        for b in qb.bills.values()
+        if b.txn_id in invoices or b.linked_txn
+    ]
+    quickbooks += [
+        LedgerRecord(
+            entity=Entity.COMMITMENT,
+            id=po.txn_id or "",
+            amount=po.total_amount,
+            label=po.ref_number or "",
         )
-    return quickbooks
-
-
-def _procore_vendor(vendor: qbxml.VendorRet) -> dict[str, Any]:
-    # Procore's own QuickBooks Desktop connector keys records by ListID in origin_id and keeps
-    # the EditSequence in origin_data; an upsert by origin_id is safe to repeat.
-    return {
-        "origin_id": vendor.list_id,
-        "origin_data": json.dumps({"edit_sequence": vendor.edit_sequence}),
-        "name": vendor.name,
-        "business_phone": vendor.phone,
-        "is_active": vendor.is_active is not False,
-    }
-
-
-def run_demo(out: TextIO, *, vendors: int = 240, page: int = 100) -> dict[str, Any]:
-    """Run the demo, print what happened to ``out``, and return the figures."""
-
-    def say(text: str = "") -> None:
-        print(text, file=out, flush=True)
-
-    started = time.perf_counter()
-    say("qbprocore demo: QuickBooks Desktop -> Web Connector -> qbprocore -> Procore")
-    say()
-
-    quickbooks = _company(vendors)
-    reader = _VendorReader(page)
-    users = qbwc.PasswordAuthenticator()
-    users.add_user(_USER, _PASSWORD)
-    service = qbwc.WebConnectorService(authenticator=users, work=reader)
-    app = qbwc.wsgi_app(service)
-    with FakeWebConnector(username=_USER, password=_PASSWORD, wsgi_app=app) as wc:
-        update = wc.update(quickbooks)
-    round_trips = update.operations.count("sendRequestXML")
-    say(
-        f"1. Web Connector update: {update.status}; {round_trips} sendRequestXML round trips,"
-        f" progress {update.progress}"
-    )
-    say(f"   read {len(reader.vendors)} vendors from the company file (pages of {page})")
-
-    clock = FakeClock()
-    fake = FakeProcore(clock=clock)
-    auth = procore.ProcoreAuth.client_credentials(
-        environment=fake.environment,
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
-        clock=clock,
-    )
-    client = procore.ProcoreClient(
-        auth=auth,
-        company_id=fake.company_id,
-        clock=clock,
-        http_client=httpx.Client(transport=fake.transport()),
-    )
-    batch = [_procore_vendor(v) for v in reader.vendors]
-    first = client.vendors.sync(batch)
-    calls_first = len(fake.calls)
-    say(
-        f"2. Procore upsert: {len(first.created)} created, {len(first.updated)} updated,"
-        f" {len(first.failed)} failed in {calls_first} API call(s)"
-    )
-    clock.advance(3600)  # the next scheduled run, an hour later
-    again = client.vendors.sync(batch)
-    stored = len(fake.records("vendors"))
-    say(
-        f"3. Run again: {len(again.created)} created, {len(again.updated)} updated;"
-        f" Procore holds {stored} vendors (duplicates: {stored - len(reader.vendors)})"
-    )
-
-    # What qbprocore refuses or reports instead of writing silently.
-    changes: list[qbxml.Change] = []
-    memo = "Pay app #1 — footings"  # an em dash QuickBooks can't store
-    bill = qbxml.BillAddRq(
-        bill_add=qbxml.BillAdd(
-            vendor_ref=qbxml.Ref(list_id=reader.vendors[0].list_id),
-            expense_line_add=[
-                qbxml.ExpenseLineAdd(
-                    account_ref=qbxml.Ref(full_name="Job Costs"),
-                    amount=Decimal("12062.50"),
-                    memo=memo,
+        for po in qb.purchase_orders.values()
+    ]
+    procore: list[LedgerRecord] = [
+        LedgerRecord(entity=Entity.VENDOR, id=str(r["id"]), label=r["name"])
+        for r in p.records("vendors")
+    ]
+    for project in projects:
+        for r in p.records("requisitions", project_id=project["id"]):
+            amount = Decimal(str(r.get("total_claimed_amount") or 0))
+            procore.append(
+                LedgerRecord(
+                    entity=Entity.INVOICE,
+                    id=str(r["id"]),
+                    amount=amount,
+                    label=r.get("invoice_number") or "",
                 )
-            ],
+            )
+        for resource in ("work_order_contracts", "purchase_order_contracts"):
+            for r in p.records(resource, project_id=project["id"]):
+                amount = Decimal(str(r.get("revised_contract") or r.get("grand_total") or 0))
+                procore.append(
+                    LedgerRecord(
+                        entity=Entity.COMMITMENT,
+                        id=str(r["id"]),
+                        amount=amount,
+                        label=r.get("number") or "",
+                    )
+                )
+    return quickbooks, procore
+
+
+def _duplicates(sim: SimulatedConnector) -> int:
+    """Records that exist twice on either side (by name, origin_id or marker)."""
+    qb, p = sim.quickbooks, sim.procore
+    counts: collections.Counter[tuple[str, str]] = collections.Counter()
+    for entity, records in qb.lists.items():
+        counts.update(
+            (entity, str(getattr(r, "full_name", None) or getattr(r, "name", "")))
+            for r in records.values()
+        )
+    for kind, txns in (
+        ("Bill", qb.bills),
+        ("PurchaseOrder", qb.purchase_orders),
+        ("Estimate", qb.estimates),
+        ("BillPaymentCheck", qb.bill_payments),
+    ):
+        guids = (getattr(t, "external_guid", None) for t in txns.values())
+        counts.update((kind, g) for g in guids if g)
+    for resource in ("vendors", "projects"):
+        counts.update((resource, r["origin_id"]) for r in p.records(resource) if r.get("origin_id"))
+    for project in p.records("projects"):
+        for resource in ("direct_costs", "requisitions"):
+            counts.update(
+                (resource, r["origin_id"])
+                for r in p.records(resource, project_id=project["id"])
+                if r.get("origin_id") and not r.get("deleted_at")
+            )
+    return sum(n - 1 for n in counts.values() if n > 1)
+
+
+def _phase(
+    sim: SimulatedConnector,
+    label: str,
+    progress: TextIO | None,
+    moved: collections.Counter[str],
+    cycles_run: list[int],
+) -> None:
+    max_cycles = 8
+    for n in range(max_cycles):
+        if progress is not None:
+            _bar(n, max_cycles, f"{label}: cycle {n + 1}", progress)
+        cycle = sim.cycle()
+        cycles_run.append(cycle.update.operations.count("sendRequestXML"))
+        moved.update({k: v for k, v in cycle.report.moved.items() if k.endswith("procore")})
+        if cycle.quiet:
+            break
+    if progress is not None:
+        _bar(1, 1, f"{label}: done", progress)
+        progress.write("\n")
+
+
+def run_demo(
+    out: TextIO,
+    *,
+    database: pathlib.Path | None = None,
+    as_json: bool = False,
+    progress: TextIO | None = None,
+) -> dict[str, Any]:
+    """Run the demo; print the summary (text, or one JSON object) to ``out``; return it.
+
+    Args:
+        out: Where the summary goes.
+        database: The SQLite file (default: ``qbprocore-demo.db`` in the current
+            directory); an existing one is replaced.
+        as_json: Print one JSON object instead of text.
+        progress: Where progress bars go (default: standard error when it is a terminal).
+    """
+    started = time.perf_counter()
+    path = database or pathlib.Path.cwd() / "qbprocore-demo.db"
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    if progress is None and sys.stderr.isatty():
+        progress = sys.stderr
+    sim = SimulatedConnector(
+        store=SQLiteStore(path), mapping=company_mapping(), connection_id="demo"
+    )
+    company = seed_company(sim)
+    tower = company.projects["Harbor Point Tower"]
+    conn = sim.store.get_connection(sim.connection_id)
+    assert conn is not None
+    sim.store.put_connection(
+        attrs.evolve(
+            conn,
+            mapping=attrs.evolve(
+                conn.mapping, default_cost_code_id=company.cost_codes[(tower, "01-100")]
+            ),
         )
     )
-    cfg = qbxml.DumpConfig(text_policy=qbxml.TextPolicy.NORMALIZE, on_change=changes.append)
-    qbxml.dumps(bill, config=cfg)
-    for change in changes:
-        say(f"4. qbXML: {change.field} {change.action}: {change.before!r} -> {change.after!r}")
-    elapsed = time.perf_counter() - started
-    say()
-    say(f"Done in {elapsed:.2f} s. The two-way sync with verification arrives with qbprocore.sync.")
-    client.close()
+    moved: collections.Counter[str] = collections.Counter()
+    round_trips: list[int] = []
+    with _serve(sim.app) as url:
+        sim.url = url
+        _phase(sim, "1. first sync, both ways", progress, moved, round_trips)
+        txns = enter_bookkeeping(sim, company)
+        _phase(sim, "2. bookkeeping entered in QuickBooks", progress, moved, round_trips)
+        sim.quickbooks.delete_txn("Check", txns["check"])
+        _phase(sim, "3. a check deleted in QuickBooks", progress, moved, round_trips)
+    summary = _summary(sim, moved, round_trips, path, time.perf_counter() - started)
+    sim.close()
+    if as_json:
+        print(json.dumps(summary, indent=2, sort_keys=True), file=out)
+    else:
+        _print(summary, out.write)
+    return summary
+
+
+def _summary(
+    sim: SimulatedConnector,
+    moved: collections.Counter[str],
+    round_trips: list[int],
+    path: pathlib.Path,
+    seconds: float,
+) -> dict[str, Any]:
+    store, conn_id = sim.store, sim.connection_id
+    for item in store.list_outbox(conn_id, status=ItemStatus.DONE):
+        moved[f"{item.entity.value} -> quickbooks"] += 1
+    deleted = [e for e in store.events(connection_id=conn_id) if e.stage.value == "deleted"]
+    blocked = []
+    for record in store.list_staged(conn_id, status=ItemStatus.BLOCKED):
+        rule, _, reason = record.error.partition(": ")
+        blocked.append(
+            {
+                "entity": record.entity.value,
+                "source": record.source.value,
+                "id": record.source_id,
+                "rule": rule,
+                "reason": reason,
+            }
+        )
+    quickbooks, procore = _ledgers(sim)
+    report = reconcile_store(store, conn_id, quickbooks=quickbooks, procore=procore)
     return {
-        "vendors_read": len(reader.vendors),
-        "round_trips": round_trips,
-        "created": len(first.created),
-        "updated_on_rerun": len(again.updated),
-        "procore_vendors": stored,
-        "procore_calls_first_run": calls_first,
-        "status": update.status,
+        "moved": dict(sorted(moved.items())),
+        "deletions_mirrored": len(deleted),
+        "blocked": blocked,
+        "reconciliation": {
+            "balanced": report.balanced,
+            "totals": [
+                {
+                    "entity": t.entity.value,
+                    "quickbooks_count": t.quickbooks_count,
+                    "procore_count": t.procore_count,
+                    "quickbooks_amount": str(t.quickbooks_amount),
+                    "procore_amount": str(t.procore_amount),
+                }
+                for t in report.totals
+            ],
+            "differences": [
+                {
+                    "entity": d.entity.value,
+                    "kind": d.kind,
+                    "label": d.label,
+                    "quickbooks_amount": None
+                    if d.quickbooks_amount is None
+                    else str(d.quickbooks_amount),
+                    "procore_amount": None if d.procore_amount is None else str(d.procore_amount),
+                }
+                for d in report.differences
+            ],
+            "text": report.to_text(),
+        },
+        "duplicates": _duplicates(sim),
+        "web_connector_round_trips": sum(round_trips),
+        "cycles": len(round_trips),
+        "database": str(path),
+        "seconds": round(seconds, 2),
     }
+
+
+def _print(summary: dict[str, Any], write: Callable[[str], Any]) -> None:
+    def say(text: str = "") -> None:
+        write(text + "\n")
+
+    say("qbprocore demo: QuickBooks Desktop <-> Web Connector <-> qbprocore <-> Procore")
+    say()
+    say(
+        f"{summary['cycles']} sync cycles, {summary['web_connector_round_trips']} Web Connector"
+        f" round trips, {summary['seconds']} s"
+    )
+    say()
+    say("What moved (records per entity and direction):")
+    for key, count in summary["moved"].items():
+        entity, _, side = key.partition(" -> ")
+        arrow = "QuickBooks -> Procore" if side == "procore" else "Procore -> QuickBooks"
+        say(f"  {entity:<13} {arrow:<22} {count:>4}")
+    say(f"  deletions mirrored from QuickBooks: {summary['deletions_mirrored']}")
+    say()
+    say(f"Held back by verification ({len(summary['blocked'])}):")
+    for b in summary["blocked"]:
+        say(f"  {b['entity']} {b['source']} #{b['id']}: {b['rule']}")
+        say(f"    {b['reason']}")
+    say()
+    say("Reconciliation (both sides, through the cross-references):")
+    for line in summary["reconciliation"]["text"].splitlines():
+        say(f"  {line}")
+    say()
+    say(f"Duplicates found on either side: {summary['duplicates']}")
+    say(f"The store is left for inspection: {summary['database']}")
