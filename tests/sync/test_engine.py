@@ -7,6 +7,7 @@ on a real store (a SQLite file, or PostgreSQL where it is reachable).
 from __future__ import annotations
 
 import collections
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from qbprocore.sync import (
     CHANGE_ORDER_MARKER,
+    EngineConfig,
     Entity,
     ItemStatus,
     SQLiteStore,
@@ -24,7 +26,7 @@ from qbprocore.sync import (
     SyncError,
     journey,
 )
-from qbprocore.testing import SimulatedConnector
+from qbprocore.testing import FakeQuickBooks, SimulatedConnector
 from qbprocore.testing._company import Company, company_mapping, enter_bookkeeping, seed_company
 from tests.sync.conftest import Clock
 
@@ -283,3 +285,94 @@ def test_an_add_whose_answer_was_lost_is_found_by_its_marker_not_sent_twice(tmp_
         if "after an unconfirmed" in r.detail
     ]
     assert len(probes) == 1
+
+
+def test_the_same_vendor_on_both_sides_is_linked_not_duplicated() -> None:
+    qb = FakeQuickBooks()
+    qb.add_vendor("Summit Drywall")
+    sim = SimulatedConnector(quickbooks=qb)
+    [row] = sim.procore.seed("vendors", [{"name": "Summit Drywall", "is_active": True}])
+    sim.sync()
+    assert [v.name for v in qb.vendors] == ["Summit Drywall"]
+    [procore_vendor] = sim.procore.records("vendors")
+    assert procore_vendor["id"] == row["id"]
+    assert procore_vendor["origin_id"] == qb.vendors[0].list_id
+
+
+def test_a_name_taken_meanwhile_in_quickbooks_is_linked_3100() -> None:
+    qb = FakeQuickBooks()
+    sim = SimulatedConnector(quickbooks=qb)
+    [row] = sim.procore.seed("vendors", [{"name": "Ironwood Steel", "is_active": True}])
+    sim.cycle()  # the VendorAdd is queued for the next session …
+    typed = qb.add_vendor("Ironwood Steel")  # … when the bookkeeper types the vendor in
+    sim.sync()
+    assert [v.name for v in qb.vendors] == ["Ironwood Steel"]
+    xref = sim.store.get_xref(sim.connection_id, Entity.VENDOR, procore_id=row["id"])
+    assert xref is not None
+    assert xref.qb_id == typed.list_id
+    details = [e.detail for e in journey(sim.store, sim.connection_id, procore_id=row["id"])]
+    assert any("(3100)" in d for d in details)
+
+
+class _LocalClock:
+    """QuickBooks' clock: local time, with the offset QuickBooks (mis)reports."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        self.at += dt.timedelta(seconds=1)
+        return self.at
+
+
+@pytest.mark.parametrize("rewind_hours", [2, 0])
+def test_the_rewind_catches_changes_stamped_back_in_the_repeated_dst_hour(
+    rewind_hours: int,
+) -> None:
+    edt = dt.timezone(dt.timedelta(hours=-4))
+    clock = _LocalClock(dt.datetime(2026, 11, 1, 1, 40, tzinfo=edt))
+    qb = FakeQuickBooks(clock=clock)
+    qb.add_vendor("Before Fall Back")
+    sim = SimulatedConnector(quickbooks=qb)
+    sim.work.rewind = dt.timedelta(hours=rewind_hours)
+    sim.sync()
+    # Clocks went back at 02:00 EDT; QuickBooks stamps 01:10 in the repeated hour with the
+    # old offset, which reads as half an hour *before* the watermark.
+    clock.at = dt.datetime(2026, 11, 1, 1, 10, tzinfo=edt)
+    qb.add_vendor("In The Repeated Hour")
+    sim.sync()
+    names = {r["name"] for r in sim.procore.records("vendors")}
+    if rewind_hours:
+        assert names == {"Before Fall Back", "In The Repeated Hour"}
+    else:  # without the rewind the change is lost: what the rewind is for
+        assert names == {"Before Fall Back"}
+
+
+def test_project_streams_are_pulled_on_their_cadence_new_projects_at_once() -> None:
+    clock = Clock()
+    sim = SimulatedConnector(
+        mapping=company_mapping(),
+        clock=clock,
+        engine_config=EngineConfig(worker="w", project_pull_every=dt.timedelta(minutes=15)),
+    )
+    company = seed_company(sim)
+    sim.sync()
+    tower = company.projects["Harbor Point Tower"]
+    sim.procore.seed(
+        "cost_codes",
+        [{"name": "Roofing", "code": "07-500", "full_code": "07-500"}],
+        project_id=tower,
+    )
+    [fresh] = sim.procore.seed("projects", [{"name": "Dockside Lofts", "active": True}])
+    sim.procore.seed(
+        "cost_codes",
+        [{"name": "Masonry", "code": "04-200", "full_code": "04-200"}],
+        project_id=fresh["id"],
+    )
+    sim.sync()
+    items = {i.name for i in sim.quickbooks.lists["ItemService"].values()}
+    assert "04-200" in items  # a new project's streams are pulled at once
+    assert "07-500" not in items  # the others wait for the cadence
+    clock.advance(minutes=16)
+    sim.sync()
+    assert "07-500" in {i.name for i in sim.quickbooks.lists["ItemService"].values()}

@@ -497,6 +497,9 @@ class _Run:
                     projects = self._index("projects")
                     projects[str(record.id)] = record.name or ""
                     self._put_index("projects", projects)
+                    self._index_name("project_names", record.name, record.id)
+                elif resource == "vendors":
+                    self._index_name("vendor_names", record.name, record.id)
                 elif resource == "cost_codes":
                     names = self._index("cost_code_names")
                     names[(record.full_code or record.code or "").casefold()] = record.id
@@ -508,6 +511,13 @@ class _Run:
                     newest = record.updated_at
         if newest is not None:
             self.store.set_watermark(self.conn.id, stream, _utc(newest))
+
+    def _index_name(self, index: str, name: str | None, record_id: int | None) -> None:
+        if not name or record_id is None:
+            return
+        names = self._index(index)
+        names.setdefault(name.casefold(), record_id)
+        self._put_index(index, names)
 
     def _stage(self, entity: Entity, source_id: str, version: str, payload: str) -> None:
         staged = self.store.stage(
@@ -772,6 +782,21 @@ class _Run:
             self._skip(record, result)
             return
         payload = result.record.to_api()
+        twin = self._procore_twin(spec.entity, payload.get("name"))
+        if twin is not None and "id" not in payload:
+            # The same vendor or project already exists in Procore, not linked to anything:
+            # link it (the upsert by id sets its origin_id) instead of creating a duplicate.
+            payload["id"] = twin
+        if not self.dry:
+            audit(
+                self.store,
+                self.conn.id,
+                spec.entity,
+                Stage.MAPPED,
+                qb_id=record.source_id,
+                amount=record_amount(source),
+                detail=f"{spec.name}" + (f": matches Procore {twin} by name" if twin else ""),
+            )
         batches.setdefault(target, []).append(
             _Pending(
                 record=record,
@@ -781,6 +806,18 @@ class _Run:
                 amount=record_amount(source),
             )
         )
+
+    def _procore_twin(self, entity: Entity, name: object) -> int | None:
+        """An unlinked Procore vendor or project of this name, if there is one."""
+        if entity not in (Entity.VENDOR, Entity.PROJECT) or not isinstance(name, str) or not name:
+            return None
+        index = "vendor_names" if entity is Entity.VENDOR else "project_names"
+        found = self._index(index).get(name.casefold())
+        if found is None:
+            return None
+        if self.store.get_xref(self.conn.id, entity, procore_id=int(found)) is not None:
+            return None
+        return int(found)
 
     def _item(self, record: StagedRecord, item: qbxml.ItemServiceRet) -> None:
         xref = self.store.get_xref(self.conn.id, Entity.COST_CODE, qb_id=record.source_id)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from qbprocore import qbwc, qbxml
+from qbprocore.sync._errors import StoreError
 from qbprocore.sync._records import Connection, ConnectionState, Entity, ItemStatus, Side, Stage
 from qbprocore.sync._registry import CHANGE_ORDER_TO_PO_LINES, MappingRegistry
 from qbprocore.sync._results import ChangeOrderLines, Mapped
@@ -454,13 +455,28 @@ class QuickBooksWorkSource:
             link_id = f"{qb_id}|co:{write.procore_id}"
         else:
             link_id = qb_id
-        self.store.link(
-            conn.id,
-            write.entity,
-            qb_id=link_id,
-            procore_id=write.procore_id,
-            edit_sequence=edit_sequence,
-        )
+        try:
+            self.store.link(
+                conn.id,
+                write.entity,
+                qb_id=link_id,
+                procore_id=write.procore_id,
+                edit_sequence=edit_sequence,
+            )
+        except StoreError as exc:
+            # The QuickBooks record is paired with another Procore record already: two
+            # Procore records stand for one QuickBooks record, which a person must merge.
+            self.store.finish_outbox(item_id, ItemStatus.FAILED, error=str(exc))
+            audit(
+                self.store,
+                conn.id,
+                write.entity,
+                Stage.FAILED,
+                qb_id=link_id,
+                procore_id=write.procore_id,
+                detail=f"not linked: {exc}",
+            )
+            return
         # Echo suppression: the version we wrote is staged as already handled.
         entity = _ENTITY_OF_RET.get(type(record).__name__)
         if entity is not None and edit_sequence is not None:
