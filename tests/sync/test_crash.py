@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qbprocore.sync import SQLiteStore, Store
-from qbprocore.testing import FakeProcore, FakeQuickBooks, SimulatedConnector
+from qbprocore.testing import FakeClock, FakeProcore, FakeQuickBooks, SimulatedConnector
 from qbprocore.testing._company import company_mapping
 from tests.sync.conftest import Clock
 
@@ -79,7 +79,7 @@ def _small_world() -> tuple[FakeQuickBooks, FakeProcore]:
     qb.add_vendor("Keystone Concrete")
     qb.add_vendor("Brightline Electric")
     qb.add_job("Maple Street", "Clients")
-    procore = FakeProcore()
+    procore = FakeProcore(clock=FakeClock())
     procore.seed("line_item_types", [{"name": "Other", "code": "O"}])
     [project] = procore.seed("projects", [{"name": "Harbor Point", "active": True}])
     procore.seed(

@@ -27,6 +27,7 @@ QuickBooks for vendors and payments, Procore for projects).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import os
@@ -384,6 +385,11 @@ class _Run:
         self._commitments: dict[int, procore.WorkOrderContract | procore.PurchaseOrderContract] = {}
         self._requisitions: dict[int, list[procore.Requisition]] = {}
         self._batches: dict[tuple[str, int | None], list[_Pending]] = {}
+        self._open_parts: collections.Counter[int] = collections.Counter()
+        self._part_errors: dict[int, list[str]] = {}
+        self._part_retry: dict[int, str] = {}
+        self._held: list[StagedRecord] = []
+        self._outbox_keys: set[str] | None = None
         self._ctx: MappingContext | None = None
         self._level: int | None = None
 
@@ -438,6 +444,29 @@ class _Run:
             self._put_index("pulled_projects", {str(p): 1 for p in self._project_ids()})
 
     def _pull(
+        self,
+        resource: str,
+        entity: Entity,
+        project_id: int | None,
+        parent_id: int | None,
+        upper: dt.datetime,
+    ) -> None:
+        try:
+            self._pull_stream(resource, entity, project_id, parent_id, upper)
+        except procore.ReauthorizationRequiredError:
+            raise
+        except procore.ProcoreError as exc:
+            # The stream's watermark did not move: the next run reads the same changes again.
+            where = f" of project {project_id}" if project_id is not None else ""
+            audit(
+                self.store,
+                self.conn.id,
+                entity,
+                Stage.RETRIED,
+                detail=f"pulling Procore {resource}{where} failed: {exc}; retried next run",
+            )
+
+    def _pull_stream(
         self,
         resource: str,
         entity: Entity,
@@ -575,7 +604,8 @@ class _Run:
                 waiting = again
         for record in waiting:
             self._outcome(record, "wait", record.error)
-            if not self.dry:
+        if not self.dry:
+            for record in [*waiting, *self._held]:
                 self.store.finish_staged(
                     record.id, ItemStatus.PENDING, error=record.error, worker=self.worker
                 )
@@ -609,6 +639,7 @@ class _Run:
                     del self._batches[key]
                 self._flush(lower)
                 self._ctx = self.context()
+                self._outbox_keys = None
                 self._level = level
             try:
                 if record.source is Side.QUICKBOOKS:
@@ -617,6 +648,22 @@ class _Run:
                     self._from_procore(record, self._ctx)
             except _Wait as wait:
                 waiting.append(attrs.evolve(record, error=wait.reason))
+            except procore.ReauthorizationRequiredError:
+                raise
+            except procore.ProcoreError as exc:
+                # Procore failed even after the client's retries: try again next run.
+                why = f"Procore failed: {exc}"
+                self._outcome(record, "wait", why)
+                if not self.dry:
+                    audit(
+                        self.store,
+                        self.conn.id,
+                        record.entity,
+                        Stage.RETRIED,
+                        **_ids(record),
+                        detail=f"{why}; retried on the next run",
+                    )
+                self._held.append(attrs.evolve(record, error=why))
             for key in [k for k, items in self._batches.items() if len(items) >= limit]:
                 self._flush({key: self._batches.pop(key)})
         return waiting
@@ -797,6 +844,7 @@ class _Run:
                 amount=record_amount(source),
                 detail=f"{spec.name}" + (f": matches Procore {twin} by name" if twin else ""),
             )
+        self._open_parts[record.id] += 1
         batches.setdefault(target, []).append(
             _Pending(
                 record=record,
@@ -911,6 +959,12 @@ class _Run:
         created = found or res.create(
             body, project_id=rq.project_id, extra_body={"commitment_id": rq.commitment_id}
         )
+        # Before the record is marked done: a crash in between must not lose what the
+        # payments of this invoice will need to find its commitment.
+        if created.id is not None and rq.commitment_id is not None:
+            index = self._index("invoice_commitments")
+            index[str(created.id)] = rq.commitment_id
+            self._put_index("invoice_commitments", index)
         self._written(
             record,
             Entity.INVOICE,
@@ -919,10 +973,6 @@ class _Run:
             f"subcontractor invoice {created.id}",
             amount=rq.total_claimed_amount,
         )
-        if created.id is not None and rq.commitment_id is not None:
-            index = self._index("invoice_commitments")
-            index[str(created.id)] = rq.commitment_id
-            self._put_index("invoice_commitments", index)
 
     def _direct_costs(
         self,
@@ -939,6 +989,7 @@ class _Run:
             project = (cost.extra or {}).get("project_id")
             payload = cost.to_api()
             payload.pop("project_id", None)
+            self._open_parts[record.id] += 1
             batches.setdefault(("direct_costs", project), []).append(
                 _Pending(
                     record=record,
@@ -964,20 +1015,17 @@ class _Run:
             self._outcome(record, "write", f"{len(result.record)} payment(s) issued for Procore")
             return
         for paid in result.record:
+            if self.store.get_xref(self.conn.id, Entity.PAYMENT, qb_id=paid.origin_id) is not None:
+                continue  # this part was written before a crash
             res = self.client.contract_payments
+            project = self._index("contracts").get(str(paid.contract_id), {}).get("project_id")
+            scope = {"project_id": project, "parent_id": paid.contract_id}
             found = (
-                res.find_by_origin_id(paid.origin_id or "", parent_id=paid.contract_id)
+                res.find_by_origin_id(paid.origin_id or "", **scope)
                 if record.attempts > 1
                 else None
             )
-            if (
-                found is None
-                and self.store.get_xref(self.conn.id, Entity.PAYMENT, qb_id=paid.origin_id)
-                is not None
-            ):
-                continue
-            project = self._index("contracts").get(str(paid.contract_id), {}).get("project_id")
-            created = found or res.create(paid, project_id=project, parent_id=paid.contract_id)
+            created = found or res.create(paid, **scope)
             self.store.link(
                 self.conn.id,
                 Entity.PAYMENT,
@@ -1074,53 +1122,86 @@ class _Run:
                     self.report.moved[_direction(p.entity, Side.PROCORE)] += 1
                     self._outcome(p.record, "write", f"{resource} upsert (origin_id {p.qb_id})")
                 continue
-            res = getattr(self.client, resource)
-            result = res.sync([p.payload for p in items], project_id=project_id)
-            failed_records: dict[int, str] = {}
-            for item in result.items:
-                pending = items[item.index]
-                if item.status == "failed" or item.id is None:
-                    failed_records[pending.record.id] = (
-                        f"Procore refused the {resource} upsert: {dict(item.errors)}"
-                    )
-                    continue
-                self.store.link(
-                    self.conn.id,
-                    pending.entity,
-                    qb_id=pending.qb_id,
-                    procore_id=item.id,
-                    origin_id=pending.payload.get("origin_id"),
-                    origin_data=pending.payload.get("origin_data"),
-                    edit_sequence=pending.record.version
-                    if pending.qb_id == pending.record.source_id
-                    else None,
-                )
-                if item.entity is not None:
-                    self._echo(pending.entity, item.entity)
-                where = f"project {project_id} " if project_id is not None else ""
-                audit(
-                    self.store,
-                    self.conn.id,
-                    pending.entity,
-                    Stage.WRITTEN,
-                    qb_id=pending.qb_id,
-                    procore_id=item.id,
-                    amount=pending.amount,
-                    detail=f"{where}{resource} {item.status} in Procore".strip(),
-                )
-            done: set[int] = set()
+            self._send_batch(resource, project_id, items)
+            parts = collections.Counter(p.record.id for p in items)
             for p in items:
-                if p.record.id in done:
+                rid = p.record.id
+                if rid not in parts:
                     continue
-                done.add(p.record.id)
-                if p.record.id in failed_records:
-                    self._finish(
-                        p.record, ItemStatus.FAILED, Stage.FAILED, failed_records[p.record.id]
-                    )
-                else:
-                    self.report.moved[_direction(p.entity, Side.PROCORE)] += 1
-                    self._outcome(p.record, "write", f"{resource} upserted")
-                    self.store.finish_staged(p.record.id, ItemStatus.DONE, worker=self.worker)
+                self._open_parts[rid] -= parts.pop(rid)
+                if self._open_parts[rid] <= 0:
+                    del self._open_parts[rid]
+                    self._settle(p, resource)
+
+    def _send_batch(self, resource: str, project_id: int | None, items: list[_Pending]) -> None:
+        """One batch upsert; each part's outcome is noted for `_settle`."""
+        res = getattr(self.client, resource)
+        try:
+            result = res.sync([p.payload for p in items], project_id=project_id)
+        except procore.ReauthorizationRequiredError:
+            raise
+        except procore.ProcoreError as exc:
+            # Procore failed the whole batch even after the client's retries: every record
+            # in it stays pending for the next run (the upsert by origin_id is safe to repeat).
+            for rid in {p.record.id for p in items}:
+                self._part_retry[rid] = f"Procore {resource} upsert failed: {exc}"
+            return
+        for item in result.items:
+            pending = items[item.index]
+            if item.status == "failed" or item.id is None:
+                self._part_errors.setdefault(pending.record.id, []).append(
+                    f"Procore refused the {resource} upsert: {dict(item.errors)}"
+                )
+                continue
+            self.store.link(
+                self.conn.id,
+                pending.entity,
+                qb_id=pending.qb_id,
+                procore_id=item.id,
+                origin_id=pending.payload.get("origin_id"),
+                origin_data=pending.payload.get("origin_data"),
+                edit_sequence=pending.record.version
+                if pending.qb_id == pending.record.source_id
+                else None,
+            )
+            if item.entity is not None:
+                self._echo(pending.entity, item.entity)
+            where = f"project {project_id} " if project_id is not None else ""
+            audit(
+                self.store,
+                self.conn.id,
+                pending.entity,
+                Stage.WRITTEN,
+                qb_id=pending.qb_id,
+                procore_id=item.id,
+                amount=pending.amount,
+                detail=f"{where}{resource} {item.status} in Procore".strip(),
+            )
+
+    def _settle(self, pending: _Pending, resource: str) -> None:
+        """Every part of a record has been sent: record how it went."""
+        record = pending.record
+        retry = self._part_retry.pop(record.id, None)
+        errors = self._part_errors.pop(record.id, [])
+        if retry is not None:
+            self._outcome(record, "wait", retry)
+            audit(
+                self.store,
+                self.conn.id,
+                record.entity,
+                Stage.RETRIED,
+                **_ids(record),
+                detail=f"{retry}; retried on the next run",
+            )
+            # Held (still claimed) until the run ends: released now, this run would claim it
+            # again at once.
+            self._held.append(attrs.evolve(record, error=retry))
+        elif errors:
+            self._finish(record, ItemStatus.FAILED, Stage.FAILED, "; ".join(errors))
+        else:
+            self.report.moved[_direction(pending.entity, Side.PROCORE)] += 1
+            self._outcome(record, "write", f"{resource} upserted")
+            self.store.finish_staged(record.id, ItemStatus.DONE, worker=self.worker)
 
     def _written(  # noqa: PLR0917 - private step; its arguments read in call order
         self,
@@ -1457,10 +1538,14 @@ class _Run:
             else (rq.total_claimed_amount or Decimal(0))
         )
         unmapped = []
+        coming: list[str] = []  # dependencies on their way to QuickBooks
         for i in items:
             cc = (i.cost_code or {}).get("id")
             if cc is not None and ctx.refs.qb_id(Entity.COST_CODE, int(cc)) is None:
-                unmapped.append((i.cost_code or {}).get("full_code") or str(cc))
+                code = (i.cost_code or {}).get("full_code") or str(cc)
+                unmapped.append(code)
+                if self._on_its_way(f"add:cost_code:{str(code).casefold()}"):
+                    coming.append(f"cost code {code}")
         facts = InvoiceFacts(
             invoice_id=str(rq.id),
             vendor_id=str(rq.vendor_id or ""),
@@ -1470,11 +1555,11 @@ class _Run:
             and ctx.refs.qb_id(Entity.VENDOR, rq.vendor_id) is not None,
             unmapped_cost_codes=tuple(unmapped),
         )
-        if not facts.vendor_mapped or unmapped:
-            # Mapping rules block only once the dependency had its chance to be synced.
-            waiting_on = "vendor" if not facts.vendor_mapped else "cost codes"
-            if record.attempts < 3 and not self.dry:
-                raise _Wait(f"invoice {rq.invoice_number}: {waiting_on} not in QuickBooks yet")
+        if not facts.vendor_mapped and self._on_its_way(f"add:vendor:{rq.vendor_id}"):
+            coming.append(f"vendor {rq.vendor_name or rq.vendor_id}")
+        if coming:
+            # A missing mapping blocks only when nothing is on its way to fill it.
+            raise _Wait(f"invoice {rq.invoice_number}: waiting for {', '.join(coming)}")
         if rq.commitment_id is not None and rq.id is not None and not self.dry:
             index = self._index("invoice_commitments")
             index[str(rq.id)] = rq.commitment_id
@@ -1483,6 +1568,15 @@ class _Run:
         if not self._verified(record, verify_invoice(facts, commitment, self.conn.verification)):
             return
         self._add(record, reg.REQUISITION_TO_BILL, invoice, ctx, "Bill", int(record.source_id))
+
+    def _on_its_way(self, key: str) -> bool:
+        """Whether the outbox holds an unfinished write with this key."""
+        if self._outbox_keys is None:
+            open_ = (ItemStatus.PENDING, ItemStatus.CLAIMED)
+            self._outbox_keys = {
+                o.key for o in self.store.list_outbox(self.conn.id) if o.status in open_
+            }
+        return key in self._outbox_keys
 
     def _payment(self, record: StagedRecord, data: dict[str, Any], ctx: MappingContext) -> None:
         payment = procore.ContractPayment.from_api(data)

@@ -1,9 +1,11 @@
 """`QuickBooksWorkSource`: the engine's side of a Web Connector session.
 
-A session first reads: each stream of `QB_STREAMS` once, from its watermark less a rewind,
+A round first reads: each stream of `QB_STREAMS` once, from its watermark less a rewind,
 with iterators, staging every record as its response arrives (so a crash loses nothing
 QuickBooks already sent, and a re-read stages nothing twice). Then it writes: one outbox item
-per round trip, lowest rank first, with ``stopOnError``, following the status policy.
+per round trip, lowest rank first, with ``stopOnError``, following the status policy. A
+round usually fits in one session; when a session fails halfway, the next one resumes the
+round where it stopped instead of starting over.
 
 Everything a session knows between calls lives in the store (its progress is a watermark
 named ``session:<id>``), so any worker process can serve any call.
@@ -23,7 +25,15 @@ from typing import Any
 
 from qbprocore import qbwc, qbxml
 from qbprocore.sync._errors import StoreError
-from qbprocore.sync._records import Connection, ConnectionState, Entity, ItemStatus, Side, Stage
+from qbprocore.sync._records import (
+    Connection,
+    ConnectionState,
+    Entity,
+    ItemStatus,
+    OutboxItem,
+    Side,
+    Stage,
+)
 from qbprocore.sync._registry import CHANGE_ORDER_TO_PO_LINES, MappingRegistry
 from qbprocore.sync._results import ChangeOrderLines, Mapped
 from qbprocore.sync._store import Store
@@ -77,6 +87,7 @@ class QuickBooksWorkSource:
             default of two hours can never miss a change (re-read records are not staged
             twice).
         retry_delay: How long a write waits after "retry later" or "wait for dependency".
+            What each status code calls for is the endpoint's `SessionConfig.status_policy`.
         clock: The current time (aware).
     """
 
@@ -89,7 +100,6 @@ class QuickBooksWorkSource:
         max_returned: int = 500,
         rewind: dt.timedelta = dt.timedelta(hours=2),
         retry_delay: dt.timedelta = dt.timedelta(minutes=1),
-        status_policy: qbwc.StatusPolicy | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.store = store
@@ -98,7 +108,6 @@ class QuickBooksWorkSource:
         self.max_returned = max_returned
         self.rewind = rewind
         self.retry_delay = retry_delay
-        self.status_policy = status_policy or qbwc.StatusPolicy()
         self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
 
     def __repr__(self) -> str:
@@ -123,7 +132,9 @@ class QuickBooksWorkSource:
             return None
         if self.store.get_watermark(conn.id, "qb:country") is None and not state.get("host"):
             return qbwc.WorkRequest(messages=[qbxml.HostQueryRq(request_id="host:")])
-        done = state.setdefault("done", [])
+        # Streams already read in this round (a round is every stream, then the writes):
+        # a session that failed halfway is resumed by the next one, not started over.
+        done = self._round(conn.id)
         for index, stream in enumerate(QB_STREAMS):
             if stream.name in done:
                 continue
@@ -148,12 +159,25 @@ class QuickBooksWorkSource:
             current = state.pop("current", None)
             if current is not None:
                 detail = received.message or received.error or received.hresult
+                item = self._claimed(conn, current)
                 self.store.finish_outbox(
                     current,
                     ItemStatus.PENDING,
                     error=f"QuickBooks failed: {detail}",
                     worker=worker,
                 )
+                if item is not None:
+                    write = QbWrite.from_json(item.payload)
+                    audit(
+                        self.store,
+                        conn.id,
+                        write.entity,
+                        Stage.RETRIED,
+                        procore_id=write.procore_id,
+                        detail=f"QuickBooks failed ({received.hresult or 'unreadable answer'}:"
+                        f" {detail}) with the {write.kind} in flight; it is looked for before"
+                        " it is sent again",
+                    )
             self._save(conn.id, session, state)
             return
         for exchange in received.exchanges:
@@ -189,7 +213,9 @@ class QuickBooksWorkSource:
             # The stream is read to its end: only now may its watermark move.
             if newest is not None:
                 self.store.set_watermark(conn.id, f"qb:{name}", newest)
-            state.setdefault("done", []).append(name)
+            done = self._round(conn.id)
+            if name not in done:
+                self.store.set_watermark(conn.id, "qb:round", json.dumps([*done, name]))
 
     def _stage(self, conn: Connection, entity: Entity, record: qbxml.QbxmlModel) -> None:
         if isinstance(record, (qbxml.TxnDeletedRet, qbxml.ListDeletedRet)):
@@ -249,8 +275,10 @@ class QuickBooksWorkSource:
                 worker, limit=1, connection_id=conn.id, target=Side.QUICKBOOKS
             )
             if not claimed:
+                # The round is over: the next session reads every stream again.
                 state["finished"] = True
                 self._save(conn.id, session, state)
+                self.store.set_watermark(conn.id, "qb:round", "[]")
                 return None
             item = claimed[0]
             state["current"] = item.id
@@ -502,6 +530,10 @@ class QuickBooksWorkSource:
             detail=f"{write.kind} written to QuickBooks" + (f" ({note})" if note else ""),
         )
 
+    def _claimed(self, conn: Connection, item_id: int) -> OutboxItem | None:
+        claimed = self.store.list_outbox(conn.id, status=ItemStatus.CLAIMED)
+        return next((i for i in claimed if i.id == item_id), None)
+
     # -- state ----------------------------------------------------------------------------------
 
     def _connection(self, session: qbwc.SessionInfo) -> Connection | None:
@@ -510,6 +542,11 @@ class QuickBooksWorkSource:
         if conn is None or conn.state is not ConnectionState.CONNECTED:
             return None
         return conn
+
+    def _round(self, conn_id: str) -> list[str]:
+        text = self.store.get_watermark(conn_id, "qb:round")
+        done: list[str] = json.loads(text) if text else []
+        return done
 
     def _load(self, conn_id: str, session: qbwc.SessionInfo) -> dict[str, Any]:
         text = self.store.get_watermark(conn_id, f"session:{session.session_id}")

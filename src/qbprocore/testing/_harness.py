@@ -75,6 +75,8 @@ class SimulatedConnector:
             e.g. to let claims and sessions expire in a test.
         engine_config: The engine's configuration (default: pull every Procore stream on
             every cycle, as a test expects).
+        procore_transport: The transport the Procore client uses (default:
+            `FakeProcore.transport`), e.g. one that injects faults on the way.
     """
 
     def __init__(
@@ -90,6 +92,7 @@ class SimulatedConnector:
         worker: str = "worker-1",
         clock: Callable[[], dt.datetime] | None = None,
         engine_config: EngineConfig | None = None,
+        procore_transport: httpx.BaseTransport | None = None,
     ) -> None:
         now = clock or (lambda: dt.datetime.now(dt.timezone.utc))
         if store is None:
@@ -124,7 +127,7 @@ class SimulatedConnector:
             auth=auth,
             company_id=self.procore.company_id,
             clock=self.clock,
-            http_client=httpx.Client(transport=self.procore.transport()),
+            http_client=httpx.Client(transport=procore_transport or self.procore.transport()),
             # Its own limiters: the process-wide ones would pace this Procore on the clock of
             # another connector's.
             limiters=procore.RateLimiterRegistry(),
