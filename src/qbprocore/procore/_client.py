@@ -14,6 +14,8 @@ Every request goes through the same steps:
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -76,7 +78,21 @@ class _Common:
         self.user_agent = user_agent or USER_AGENT
         #: Requests sent to the API host (not counting token requests); for benchmarks.
         self.requests_sent = 0
+        #: Procore's clock (the ``Date`` header) at the last answer, if it sent one: what an
+        #: incremental pull can use as its next watermark, free of our clock's skew.
+        self.last_response_date: dt.datetime | None = None
         self._api_host = urlsplit(self.environment.api_url).netloc
+
+    def _note_date(self, response: httpx.Response) -> None:
+        text = response.headers.get("Date")
+        if not text:
+            return
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return  # a malformed Date header is not worth failing a request over
+        if when.tzinfo is not None:
+            self.last_response_date = when
 
     @property
     def limiter(self) -> RateLimiter:
@@ -330,6 +346,7 @@ class ProcoreClient(_Common):
                     method, url, params=params, json=json, headers=headers, timeout=self.timeout
                 )
                 limiter.update(response.headers)
+                self._note_date(response)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, method, bare)
                 retryable = self.retry.retryable_exception(exc, idempotent=idem)
@@ -494,6 +511,7 @@ class AsyncProcoreClient(_Common):
                     method, url, params=params, json=json, headers=headers, timeout=self.timeout
                 )
                 limiter.update(response.headers)
+                self._note_date(response)
             except httpx.TransportError as exc:
                 error = self._transport_error(exc, method, bare)
                 retryable = self.retry.retryable_exception(exc, idempotent=idem)

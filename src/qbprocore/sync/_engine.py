@@ -487,15 +487,28 @@ class _Run:
             # The upper bound only has to be past anything Procore has: a year past the later
             # of our clock and the watermark (Procore's clock) never cuts a change off.
             span = (since, max(upper, since) + dt.timedelta(days=365))
-        records = list(
-            res.list(
-                project_id=project_id,
-                parent_id=parent_id,
-                per_page=self.engine.config.per_page,
-                updated_at=span,
-            )
+        pager = res.list(
+            project_id=project_id,
+            parent_id=parent_id,
+            per_page=self.engine.config.per_page,
+            updated_at=span,
         )
+        records: list[Any] = []
+        procore_now: dt.datetime | None = None
+        for page in pager.pages():
+            if procore_now is None:
+                # Procore's clock when the first page was served: everything changed before
+                # it is in this listing or was changed during it (then the rewind finds it).
+                procore_now = self.client.last_response_date
+            records.extend(page.items)
         newest: dt.datetime | None = None
+        indexes: dict[str, dict[str, Any]] = {}
+
+        def index(name: str) -> dict[str, Any]:
+            if name not in indexes:
+                indexes[name] = self._index(name)
+            return indexes[name]
+
         if resource == "budget_line_items":
             # A project's budget is one record (one estimate): staged whole when any line moves.
             if records:
@@ -506,47 +519,50 @@ class _Run:
                 newest = max(li.updated_at for li in records if li.updated_at is not None)
         else:
             for record in records:
-                extra: dict[str, Any] = {"_resource": resource}
-                if project_id is not None:
-                    extra["_project_id"] = project_id
-                if resource in ("work_order_contracts", "purchase_order_contracts"):
-                    items = getattr(self.client, resource[:-1] + "_line_items").list(
-                        project_id=project_id, parent_id=record.id
-                    )
-                    extra["line_items"] = [li.to_api() for li in items]
-                    contracts = self._index("contracts")
-                    contracts[str(record.id)] = {"project_id": project_id, "resource": resource}
-                    self._put_index("contracts", contracts)
-                elif resource == "requisitions":
-                    items = self.client.requisition_items.list(
-                        project_id=project_id, parent_id=record.id
-                    )
-                    extra["items"] = [li.to_api() for li in items]
-                elif resource == "projects":
-                    projects = self._index("projects")
-                    projects[str(record.id)] = record.name or ""
-                    self._put_index("projects", projects)
-                    self._index_name("project_names", record.name, record.id)
-                elif resource == "vendors":
-                    self._index_name("vendor_names", record.name, record.id)
-                elif resource == "cost_codes":
-                    names = self._index("cost_code_names")
-                    names[(record.full_code or record.code or "").casefold()] = record.id
-                    self._put_index("cost_code_names", names)
+                extra = self._pull_extras(resource, record, project_id, index)
                 self._stage(
                     entity, str(record.id), procore_version(record), encode_procore(record, **extra)
                 )
                 if record.updated_at is not None and (newest is None or record.updated_at > newest):
                     newest = record.updated_at
-        if newest is not None:
-            self.store.set_watermark(self.conn.id, stream, _utc(newest))
+        # The indexes first, then the watermark: a crash in between re-reads, never skips.
+        for name, data in indexes.items():
+            self._put_index(name, data)
+        # The watermark is Procore's clock at the listing (else the newest change seen), so
+        # what we write ourselves after it is listed once more at most, not on every run.
+        mark_at = max((t for t in (newest, procore_now) if t is not None), default=None)
+        if mark_at is not None:
+            self.store.set_watermark(self.conn.id, stream, _utc(mark_at))
 
-    def _index_name(self, index: str, name: str | None, record_id: int | None) -> None:
-        if not name or record_id is None:
-            return
-        names = self._index(index)
-        names.setdefault(name.casefold(), record_id)
-        self._put_index(index, names)
+    def _pull_extras(
+        self,
+        resource: str,
+        record: Any,
+        project_id: int | None,
+        index: Callable[[str], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """What is staged with a pulled record besides it (its lines), and the indexes it feeds."""
+        extra: dict[str, Any] = {"_resource": resource}
+        if project_id is not None:
+            extra["_project_id"] = project_id
+        if resource in ("work_order_contracts", "purchase_order_contracts"):
+            items = getattr(self.client, resource[:-1] + "_line_items").list(
+                project_id=project_id, parent_id=record.id
+            )
+            extra["line_items"] = [li.to_api() for li in items]
+            index("contracts")[str(record.id)] = {"project_id": project_id, "resource": resource}
+        elif resource == "requisitions":
+            items = self.client.requisition_items.list(project_id=project_id, parent_id=record.id)
+            extra["items"] = [li.to_api() for li in items]
+        elif resource == "projects":
+            index("projects")[str(record.id)] = record.name or ""
+            if record.name:
+                index("project_names").setdefault(record.name.casefold(), record.id)
+        elif resource == "vendors" and record.name:
+            index("vendor_names").setdefault(record.name.casefold(), record.id)
+        elif resource == "cost_codes":
+            index("cost_code_names")[(record.full_code or record.code or "").casefold()] = record.id
+        return extra
 
     def _stage(self, entity: Entity, source_id: str, version: str, payload: str) -> None:
         staged = self.store.stage(

@@ -23,6 +23,7 @@ Use it as an httpx transport (``httpx.Client(transport=fake.transport())``) or a
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import math
 import re
@@ -575,6 +576,9 @@ class FakeProcore:
             return _json(fault.status, {"message": f"injected {fault.status}"}, headers)
         response = self._dispatch(request, company)
         response.headers.update(rate_headers)
+        response.headers["Date"] = email.utils.format_datetime(
+            dt.datetime.fromtimestamp(int(self.clock.time()), dt.timezone.utc), usegmt=True
+        )
         response.headers["X-Request-Id"] = secrets.token_hex(8)
         return response
 
