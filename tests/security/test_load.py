@@ -1,0 +1,25 @@
+"""Load, in small: several company files at once through the reference server on PostgreSQL.
+
+The full run (200 company files) is ``python bench/bench_load.py``; its figures are in the
+benchmarks page. Here a handful of tenants prove the properties: no errors, and every
+tenant's records in its own connection only.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.bench_load import run_load
+from tests.sync.conftest import POSTGRES_DSN, postgres_unavailable
+
+
+def test_concurrent_company_files_stay_apart_and_error_free() -> None:
+    problem = postgres_unavailable()
+    if problem:
+        pytest.skip(problem)
+    figures = run_load(tenants=8, vendors=25, concurrency=4, dsn=POSTGRES_DSN)
+    assert figures["errors"] == []
+    assert figures["records_in_another_tenant"] == 0
+    assert figures["records_missing"] == 0
+    # Every tenant's session made its calls: authenticate … closeConnection.
+    assert figures["calls"] >= 8 * 20
