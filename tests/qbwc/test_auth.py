@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 from qbprocore import qbwc
+from qbprocore.qbwc import PasswordAuthenticator, ThrottledAuthenticator
 
 
 def test_hash_format_and_verification() -> None:
@@ -87,3 +89,42 @@ def test_a_user_name_cannot_be_taken_over_by_another_tenant() -> None:
     assert users.authenticate("ap-sync", "second-secret") is None
     users.add_user("ap-sync", "rotated-secret", tenant="acme")  # same tenant: a new password
     assert users.authenticate("ap-sync", "rotated-secret") is not None
+
+
+def _throttled(**kwargs: Any) -> tuple[ThrottledAuthenticator, list[float], PasswordAuthenticator]:
+    now = [0.0]
+    inner = PasswordAuthenticator(n=2**10)
+    inner.add_user("books", "right")
+    inner.add_user("other", "right")
+    return ThrottledAuthenticator(inner, clock=lambda: now[0], **kwargs), now, inner
+
+
+def test_throttling_locks_a_name_out_after_repeated_failures_without_checking() -> None:
+    auth, now, _ = _throttled(max_failures=3, window=60, lockout=300)
+    for _ in range(3):
+        assert auth.authenticate("books", "wrong") is None
+    assert auth.locked("books")
+    calls: list[str] = []
+    original = auth.inner.authenticate
+    auth.inner.authenticate = lambda u, p: calls.append(u) or original(u, p)  # type: ignore[method-assign]
+    assert auth.authenticate("books", "right") is None  # locked: refused …
+    assert calls == []  # … without spending a hash on it
+    other = auth.authenticate("other", "right")  # another name is not affected
+    assert other is not None
+    now[0] = 301.0
+    account = auth.authenticate("books", "right")
+    assert account is not None
+    assert not auth.locked("books")
+
+
+def test_throttling_forgets_old_failures_and_a_success_clears_the_count() -> None:
+    auth, now, _ = _throttled(max_failures=2, window=60, lockout=300)
+    assert auth.authenticate("books", "wrong") is None
+    now[0] = 61.0  # the first failure is outside the window
+    assert auth.authenticate("books", "wrong") is None
+    assert not auth.locked("books")
+    assert auth.authenticate("books", "right") is not None
+    assert auth.authenticate("books", "wrong") is None  # counting starts over
+    assert not auth.locked("books")
+    with pytest.raises(ValueError, match="max_failures"):
+        ThrottledAuthenticator(auth.inner, max_failures=0)

@@ -38,7 +38,13 @@ Errors::
 
 from __future__ import annotations
 
-from qbprocore.qbwc._auth import Account, Authenticator, PasswordAuthenticator, hash_password
+from qbprocore.qbwc._auth import (
+    Account,
+    Authenticator,
+    PasswordAuthenticator,
+    ThrottledAuthenticator,
+    hash_password,
+)
 from qbprocore.qbwc._errors import (
     LocalProtocolError,
     ProtocolError,
@@ -158,6 +164,7 @@ __all__ = [
     "State",
     "StatusAction",
     "StatusPolicy",
+    "ThrottledAuthenticator",
     "WebConnectorService",
     "WorkRequest",
     "WorkSource",

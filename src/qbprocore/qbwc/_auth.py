@@ -12,14 +12,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["Account", "Authenticator", "PasswordAuthenticator", "hash_password"]
+__all__ = [
+    "Account",
+    "Authenticator",
+    "PasswordAuthenticator",
+    "ThrottledAuthenticator",
+    "hash_password",
+]
+
+_log = logging.getLogger("qbprocore.qbwc")
 
 
 @attrs.frozen(kw_only=True)
@@ -194,3 +204,85 @@ class PasswordAuthenticator:
             return None
         stored, account = entry
         return account if _verify(password, stored) else None
+
+
+class ThrottledAuthenticator:
+    """Locks a user name out for a while after repeated wrong passwords.
+
+    Wraps any `Authenticator`. After `max_failures` failed attempts for one user name within
+    `window` seconds, every attempt for that name is refused (``"nvu"``) for `lockout`
+    seconds *without* being checked — so a password guesser gets nowhere, and cannot make the
+    server burn a memory-hard hash per guess either. A successful login clears the count.
+    Counts are kept per process: with several server processes a guesser gets at most
+    `max_failures` tries per process per window.
+
+    Args:
+        inner: The authenticator that checks passwords.
+        max_failures: Failed attempts allowed per user name within `window`.
+        window: Seconds over which failures are counted.
+        lockout: Seconds a locked-out name stays refused.
+        clock: Current time in seconds (``time.monotonic`` by default; tests pass a fake).
+
+    Examples:
+        >>> now = [0.0]
+        >>> inner = PasswordAuthenticator(n=2**10)
+        >>> inner.add_user("books", "right")
+        >>> auth = ThrottledAuthenticator(inner, max_failures=2, lockout=60, clock=lambda: now[0])
+        >>> [auth.authenticate("books", "wrong") for _ in range(2)]
+        [None, None]
+        >>> auth.authenticate("books", "right") is None  # locked out, not even checked
+        True
+        >>> now[0] = 61.0
+        >>> auth.authenticate("books", "right").username
+        'books'
+    """
+
+    def __init__(
+        self,
+        inner: Authenticator,
+        *,
+        max_failures: int = 5,
+        window: float = 15 * 60,
+        lockout: float = 15 * 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_failures < 1:
+            raise ValueError(f"max_failures must be at least 1, got {max_failures}")
+        self.inner = inner
+        self.max_failures = max_failures
+        self.window = window
+        self.lockout = lockout
+        self._clock = clock
+        self._failures: dict[str, list[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ThrottledAuthenticator(max_failures={self.max_failures}, lockout={self.lockout})"
+
+    def locked(self, username: str) -> bool:
+        """Whether ``username`` is locked out now."""
+        with self._lock:
+            return self._locked_until.get(username, 0.0) > self._clock()
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """See `Authenticator.authenticate`; refused without a check while locked out."""
+        now = self._clock()
+        with self._lock:
+            if self._locked_until.get(username, 0.0) > now:
+                return None
+        account = self.inner.authenticate(username, password)
+        with self._lock:
+            if account is not None:
+                self._failures.pop(username, None)
+                self._locked_until.pop(username, None)
+                return account
+            recent = [t for t in self._failures.get(username, []) if now - t < self.window]
+            recent.append(now)
+            if len(recent) >= self.max_failures:
+                self._locked_until[username] = now + self.lockout
+                self._failures.pop(username, None)
+                _log.warning("Web Connector user locked out after %d failed logins", len(recent))
+            else:
+                self._failures[username] = recent
+        return None

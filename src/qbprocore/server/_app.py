@@ -202,7 +202,8 @@ class ConnectorApp:
             self.worker = SyncWorker(self.engine, every=config.sync_every)
         work = NotifyingWorkSource(self.engine.work_source(), self._session_done)
         self.service = qbwc.WebConnectorService(
-            authenticator=authenticator,
+            # Five wrong passwords lock a Web Connector user name out for 15 minutes.
+            authenticator=qbwc.ThrottledAuthenticator(authenticator),
             work=work,
             store=StoreSessionStore(self.store),
         )
