@@ -376,3 +376,29 @@ def test_project_streams_are_pulled_on_their_cadence_new_projects_at_once() -> N
     clock.advance(minutes=16)
     sim.sync()
     assert "07-500" in {i.name for i in sim.quickbooks.lists["ItemService"].values()}
+
+
+def test_a_direct_cost_line_uses_the_cost_code_of_its_own_project() -> None:
+    sim, company = _connector()
+    sim.sync()
+    clinic = company.projects["Riverside Clinic"]
+    bill = sim.quickbooks.add_bill(
+        "Keystone Concrete",
+        [("03-300", Decimal("5000.00"), "Builders Clients:Riverside Clinic")],
+        ref_number="KC-6001",
+    )
+    sim.sync()
+    [cost] = [
+        r
+        for r in sim.procore.records("direct_costs", project_id=clinic)
+        if r["origin_id"].startswith(f"{bill.txn_id}|")
+    ]
+    # One Service item "03-300" in QuickBooks; two cost codes "03-300" in Procore, one per
+    # project: the line gets the clinic's.
+    assert [li["cost_code"]["id"] for li in cost["line_items"]] == [
+        company.cost_codes[(clinic, "03-300")]
+    ]
+    assert (
+        company.cost_codes[(clinic, "03-300")]
+        != company.cost_codes[(company.projects["Harbor Point Tower"], "03-300")]
+    )

@@ -561,7 +561,10 @@ class _Run:
         elif resource == "vendors" and record.name:
             index("vendor_names").setdefault(record.name.casefold(), record.id)
         elif resource == "cost_codes":
-            index("cost_code_names")[(record.full_code or record.code or "").casefold()] = record.id
+            code = (record.full_code or record.code or "").casefold()
+            index("cost_code_names")[code] = record.id
+            if project_id is not None:
+                index("project_cost_codes").setdefault(str(project_id), {})[code] = record.id
         return extra
 
     def _stage(self, entity: Entity, source_id: str, version: str, payload: str) -> None:

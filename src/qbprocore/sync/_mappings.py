@@ -651,8 +651,7 @@ def job_costs_to_direct_costs(
             not_coded += 1
             continue
         if isinstance(line, qbxml.ItemLineRet):
-            item = line.item_ref.list_id if line.item_ref is not None else None
-            cost_code = None if item is None else ctx.refs.procore_id(Entity.COST_CODE, item)
+            cost_code = _line_cost_code(line, job, ctx)
             description = line.desc
         else:
             cost_code = ctx.settings.default_cost_code_id
@@ -692,6 +691,20 @@ def job_costs_to_direct_costs(
     )
     notes = (f"{not_coded} line(s) not coded to a synced job were left out",) if not_coded else ()
     return Mapped(record=costs, notes=notes)
+
+
+def _line_cost_code(line: qbxml.ItemLineRet, job: str, ctx: MappingContext) -> int | None:
+    """The Procore cost code of an item line: its item's code in the job's project."""
+    ref = line.item_ref
+    if ref is None or ref.list_id is None:
+        return None
+    project = ctx.refs.procore_id(Entity.PROJECT, job)
+    codes = ctx.project_cost_codes.get(project) if project is not None else None
+    if codes is not None and ref.full_name:
+        found = codes.get(ref.full_name.casefold())
+        if found is not None:
+            return found
+    return ctx.refs.procore_id(Entity.COST_CODE, ref.list_id)
 
 
 def bill_payment_to_payments(

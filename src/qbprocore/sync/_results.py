@@ -180,6 +180,10 @@ class MappingContext:
         vendor_commitments: Procore vendor id → the commitment its bills are invoiced against
             (the "bills → subcontractor invoices" connector shape).
         invoice_commitments: Procore requisition id → its commitment id.
+        project_cost_codes: Procore project id → {cost code (case-folded full code) → that
+            project's cost code id}. Procore keeps a cost code per project, while QuickBooks
+            has one Service item per code: a job-coded line resolves its item's code in the
+            line's project here first.
     """
 
     connection_id: str = ""
@@ -189,6 +193,7 @@ class MappingContext:
     line_item_type_ids: Mapping[str, int] = attrs.field(factory=dict)
     vendor_commitments: Mapping[int, int] = attrs.field(factory=dict)
     invoice_commitments: Mapping[int, int] = attrs.field(factory=dict)
+    project_cost_codes: Mapping[int, Mapping[str, int]] = attrs.field(factory=dict)
 
 
 # -- typed inputs and outputs that are not one record of either API -----------------------------

@@ -212,4 +212,8 @@ def mapping_context(store: Store, conn: Connection) -> MappingContext:
         },
         vendor_commitments=ints("vendor_commitments"),
         invoice_commitments=ints("invoice_commitments"),
+        project_cost_codes={
+            int(project): {str(code): int(cc) for code, cc in codes.items()}
+            for project, codes in get_index(store, conn.id, "project_cost_codes").items()
+        },
     )
