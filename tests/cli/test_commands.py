@@ -91,6 +91,9 @@ def test_add_list_map_disconnect_reconnect_and_status(cli: Cli, config_file: Pat
     assert "project 12 moved here from connection 'north'" in out
     code, out, _ = cli("connections", "status", *c, "acme", "--json")
     status = json.loads(out)
+    # `qbprocore status` says the same.
+    same_code, same_out, _ = cli("status", *c, "acme", "--json")
+    assert (same_code, json.loads(same_out)) == (code, status)
     assert status["selected_projects"] == [12, 13]
     assert status["state"] == "connected"
     assert status["open_problems"] == 0

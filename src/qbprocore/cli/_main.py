@@ -28,7 +28,7 @@ examples:
   qbprocore serve --config examples/server/qbprocore.toml
   qbprocore connections add --company 5000001 --file acme-books --id acme --name "Acme"
   qbprocore qwc acme --user acme-books -o acme.qwc
-  qbprocore connections status
+  qbprocore status
   qbprocore audit 80000001-1234567890 --connection acme
   qbprocore replay --connection acme
 
@@ -289,6 +289,22 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - read top to bo
     )
     _json_flag(c_status)
     c_status.set_defaults(handler=commands.connections_status)
+
+    # `qbprocore status` is the same as `qbprocore connections status`: the command people
+    # reach for first.
+    status = _sub(
+        sub,
+        "status",
+        help="each connection's state, last sync, counts and open problems",
+        description="The same as `qbprocore connections status`.",
+        epilog="examples:\n  qbprocore status\n  qbprocore status acme --json",
+    )
+    _common(status)
+    status.add_argument(
+        "connection", nargs="?", metavar="CONNECTION", help="one connection (default: all)"
+    )
+    _json_flag(status)
+    status.set_defaults(handler=commands.connections_status)
 
     audit = _sub(
         sub,
