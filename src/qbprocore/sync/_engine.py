@@ -382,8 +382,9 @@ class _Run:
         self.report = report
         self.dry = report.dry_run
         self.worker = engine.config.worker
-        self._commitments: dict[int, procore.WorkOrderContract | procore.PurchaseOrderContract] = {}
-        self._requisitions: dict[int, list[procore.Requisition]] = {}
+        self._procore_seen: (
+            tuple[dict[int, dict[str, Any]], dict[int, dict[str, procore.Requisition]]] | None
+        ) = None
         self._batches: dict[tuple[str, int | None], list[_Pending]] = {}
         self._open_parts: collections.Counter[int] = collections.Counter()
         self._part_errors: dict[int, list[str]] = {}
@@ -952,7 +953,7 @@ class _Run:
         commitment = None
         if isinstance(result, Mapped):
             rq = result.record.requisition
-            commitment = self._commitment_facts(rq.project_id, rq.commitment_id, exclude=None)
+            commitment = self._commitment_facts(rq.commitment_id, exclude=None)
         if not self._verified(record, verify_invoice(facts, commitment, self.conn.verification)):
             return
         if isinstance(result, Skip):
@@ -1112,22 +1113,15 @@ class _Run:
                 self.client.projects.sync([{"id": pid, "active": False} for pid in ids])
             return f"deactivated Procore {gone.entity.value} {ids}"
         if gone.entity is Entity.DIRECT_COST:
+            projects = self._index("direct_cost_projects")
             for pid in ids:
-                self.client.direct_costs.delete(pid, **self._scope_of(gone.entity, pid))
+                self.client.direct_costs.delete(pid, project_id=projects.get(str(pid)))
             return f"deleted Procore direct cost(s) {ids}"
         # Procore offers no API delete for subcontractor invoices or payments issued.
         return (
             f"Procore {gone.entity.value} {ids} must be deleted in Procore by a person"
             " (Procore has no API delete for it)"
         )
-
-    def _scope_of(self, entity: Entity, procore_id: int) -> dict[str, Any]:
-        for event in self.store.events(
-            connection_id=self.conn.id, procore_id=procore_id, entity=entity
-        ):
-            if event.stage is Stage.WRITTEN and event.detail.startswith("project "):
-                return {"project_id": int(event.detail.split()[1])}
-        return {}
 
     # -- batches to Procore -----------------------------------------------------------------
 
@@ -1165,6 +1159,12 @@ class _Run:
             for rid in {p.record.id for p in items}:
                 self._part_retry[rid] = f"Procore {resource} upsert failed: {exc}"
             return
+        if resource == "direct_costs":
+            # Where each direct cost lives, for mirroring a deletion (written before any of
+            # these records is marked done).
+            homes = self._index("direct_cost_projects")
+            homes.update({str(i.id): project_id for i in result.items if i.id is not None})
+            self._put_index("direct_cost_projects", homes)
         for item in result.items:
             pending = items[item.index]
             if item.status == "failed" or item.id is None:
@@ -1473,72 +1473,55 @@ class _Run:
         )
         self._enqueue(record, f"co:{co.id}", write, co.grand_total)
 
+    def _staged_procore(
+        self,
+    ) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, procore.Requisition]]]:
+        """Commitments (latest version by id) and their invoices as staged, read once a run."""
+        if self._procore_seen is None:
+            commitments: dict[int, dict[str, Any]] = {}
+            invoices: dict[int, dict[str, procore.Requisition]] = {}
+            for record in self.store.list_staged(self.conn.id):
+                if record.source is not Side.PROCORE or not record.source_id.isdigit():
+                    continue
+                if record.entity is Entity.COMMITMENT:
+                    commitments[int(record.source_id)] = decode_procore(record.payload)
+                elif record.entity is Entity.INVOICE:
+                    data = decode_procore(record.payload)
+                    fields = {k: v for k, v in data.items() if not k.startswith("_")}
+                    fields.pop("items", None)
+                    rq = procore.Requisition.from_api(fields)
+                    if rq.commitment_id is not None:
+                        invoices.setdefault(rq.commitment_id, {})[record.source_id] = rq
+            self._procore_seen = (commitments, invoices)
+        return self._procore_seen
+
     def _commitment_of(
-        self, project_id: int | None, commitment_id: int | None
+        self, commitment_id: int | None
     ) -> procore.WorkOrderContract | procore.PurchaseOrderContract | None:
         if commitment_id is None:
             return None
-        if commitment_id in self._commitments:
-            return self._commitments[commitment_id]
-        info = self._index("contracts").get(str(commitment_id), {})
-        resource = info.get("resource", "work_order_contracts")
-        project = project_id or info.get("project_id")
-        found: Any = None
-        for record in self.store.list_staged(self.conn.id):
-            if (
-                record.source is Side.PROCORE
-                and record.entity is Entity.COMMITMENT
-                and record.source_id == str(commitment_id)
-            ):
-                found = record
-        if found is None:
+        data = dict(self._staged_procore()[0].get(commitment_id) or {})
+        if not data:
             return None
-        data = decode_procore(found.payload)
-        cls = (
-            procore.WorkOrderContract
-            if resource == "work_order_contracts"
-            else procore.PurchaseOrderContract
-        )
-        data.pop("_resource", None)
+        resource = data.pop("_resource", "work_order_contracts")
         data.pop("_project_id", None)
-        commitment = cls.from_api(data)
-        del project
-        self._commitments[commitment_id] = commitment
-        return commitment
+        if resource == "purchase_order_contracts":
+            return procore.PurchaseOrderContract.from_api(data)
+        return procore.WorkOrderContract.from_api(data)
 
     def _commitment_facts(
-        self, project_id: int | None, commitment_id: int | None, *, exclude: int | None
+        self, commitment_id: int | None, *, exclude: int | None
     ) -> CommitmentFacts | None:
-        commitment = self._commitment_of(project_id, commitment_id)
+        """A commitment with the invoices billed against it before ``exclude``."""
+        commitment = self._commitment_of(commitment_id)
         if commitment is None or commitment_id is None:
             return None
         earlier = [
-            r
-            for r in self._invoices_of(commitment_id)
-            if r.id != exclude and (exclude is None or (r.id or 0) < exclude)
+            rq
+            for rq in self._staged_procore()[1].get(commitment_id, {}).values()
+            if rq.id != exclude and (exclude is None or (rq.id or 0) < exclude)
         ]
         return commitment_facts(commitment, earlier_invoices=earlier)
-
-    def _invoices_of(self, commitment_id: int) -> list[procore.Requisition]:
-        if commitment_id not in self._requisitions:
-            latest: dict[str, procore.Requisition] = {}
-            for record in self.store.list_staged(self.conn.id):
-                if (
-                    record.source is Side.PROCORE
-                    and record.entity is Entity.INVOICE
-                    and record.payload
-                ):
-                    data = decode_procore(record.payload)
-                    if data.get("commitment_id") == commitment_id:
-                        latest[record.source_id] = procore.Requisition.from_api(
-                            {
-                                k: v
-                                for k, v in data.items()
-                                if not k.startswith("_") and k != "items"
-                            }
-                        )
-            self._requisitions[commitment_id] = list(latest.values())
-        return self._requisitions[commitment_id]
 
     def _requisition(self, record: StagedRecord, data: dict[str, Any], ctx: MappingContext) -> None:
         items = tuple(procore.RequisitionItem.from_api(i) for i in data.pop("items", []))
@@ -1583,7 +1566,7 @@ class _Run:
             index = self._index("invoice_commitments")
             index[str(rq.id)] = rq.commitment_id
             self._put_index("invoice_commitments", index)
-        commitment = self._commitment_facts(rq.project_id, rq.commitment_id, exclude=rq.id)
+        commitment = self._commitment_facts(rq.commitment_id, exclude=rq.id)
         if not self._verified(record, verify_invoice(facts, commitment, self.conn.verification)):
             return
         self._add(record, reg.REQUISITION_TO_BILL, invoice, ctx, "Bill", int(record.source_id))
@@ -1599,7 +1582,7 @@ class _Run:
 
     def _payment(self, record: StagedRecord, data: dict[str, Any], ctx: MappingContext) -> None:
         payment = procore.ContractPayment.from_api(data)
-        commitment = self._commitment_of(None, payment.contract_id)
+        commitment = self._commitment_of(payment.contract_id)
         if commitment is None:
             raise _Wait(
                 f"payment {payment.id}: its commitment {payment.contract_id} is not synced yet"
