@@ -260,16 +260,9 @@ class QuickBooksWorkSource:
     ) -> qbwc.WorkRequest | None:
         worker = _worker(session)
         item_id = state.get("current")
-        item = None
-        if item_id is not None:
-            item = next(
-                (
-                    i
-                    for i in self.store.list_outbox(conn.id, status=ItemStatus.CLAIMED)
-                    if i.id == item_id and i.claimed_by == worker
-                ),
-                None,
-            )
+        item = None if item_id is None else self._claimed(conn, item_id)
+        if item is not None and item.claimed_by != worker:
+            item = None  # our claim lapsed and another session took the write over
         if item is None:
             claimed = self.store.claim_outbox(
                 worker, limit=1, connection_id=conn.id, target=Side.QUICKBOOKS
@@ -317,14 +310,7 @@ class QuickBooksWorkSource:
         exchange: qbwc.Exchange,
     ) -> None:
         worker = _worker(session)
-        item = next(
-            (
-                i
-                for i in self.store.list_outbox(conn.id, status=ItemStatus.CLAIMED)
-                if i.id == item_id
-            ),
-            None,
-        )
+        item = self._claimed(conn, item_id)
         if item is None or item.claimed_by != worker:
             state.pop("current", None)
             return
