@@ -20,6 +20,7 @@ from qbprocore.sync import (
     EngineConfig,
     Entity,
     ItemStatus,
+    Side,
     SQLiteStore,
     Stage,
     Store,
@@ -402,3 +403,51 @@ def test_a_direct_cost_line_uses_the_cost_code_of_its_own_project() -> None:
         company.cost_codes[(clinic, "03-300")]
         != company.cost_codes[(company.projects["Harbor Point Tower"], "03-300")]
     )
+
+
+def test_procore_owns_project_updates_a_rename_reaches_the_quickbooks_job() -> None:
+    sim, company = _connector()
+    sim.sync()
+    clinic = company.projects["Riverside Clinic"]
+    sim.clock.advance(60)
+    sim.client.projects.sync(
+        [
+            {
+                "id": clinic,
+                "name": "Riverside Clinic Phase 2",
+                "display_name": "Riverside Clinic Phase 2",
+            }
+        ]
+    )
+    sim.sync()
+    jobs = {c.full_name for c in sim.quickbooks.lists["Customer"].values()}
+    assert "Builders Clients:Riverside Clinic Phase 2" in jobs
+    assert "Builders Clients:Riverside Clinic" not in jobs
+    xref = sim.store.get_xref(sim.connection_id, Entity.PROJECT, procore_id=clinic)
+    assert xref is not None
+    job = sim.quickbooks.lists["Customer"][xref.qb_id or ""]
+    assert xref.edit_sequence == job.edit_sequence  # type: ignore[attr-defined]
+    assert sim.cycle().quiet  # the rename does not echo back to Procore
+
+
+def test_with_procore_owning_vendors_a_vendor_update_is_a_quickbooks_mod() -> None:
+    sim, company = _connector(
+        engine_config=EngineConfig(
+            worker="w",
+            project_pull_every=dt.timedelta(0),
+            source_of_truth={Entity.VENDOR: Side.PROCORE, Entity.PROJECT: Side.PROCORE},
+        )
+    )
+    sim.sync()
+    steel = company.vendors["Ironwood Steel Erectors"]
+    sim.clock.advance(60)
+    sim.client.vendors.update(steel, {"business_phone": "617-555-0199"})
+    # Meanwhile the bookkeeper edits the same vendor: a stale EditSequence for our Mod.
+    before = sim.quickbooks.find("Vendor", "Ironwood Steel Erectors")
+    assert before is not None
+    sim.quickbooks.modify_vendor(before.list_id, fax="617-555-0100")  # type: ignore[attr-defined]
+    sim.sync()
+    after = sim.quickbooks.find("Vendor", "Ironwood Steel Erectors")
+    assert after is not None
+    assert after.phone == "617-555-0199"  # type: ignore[attr-defined]
+    assert after.fax == "617-555-0100"  # type: ignore[attr-defined]

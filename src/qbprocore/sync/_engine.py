@@ -355,6 +355,12 @@ def _utc(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat()
 
 
+# Two-way list entities whose Procore updates become QuickBooks Mods when Procore owns them.
+_LIST_UPDATES: Mapping[Entity, tuple[reg.MappingSpec[Any, Any], type[Any], str]] = {
+    Entity.VENDOR: (reg.VENDOR_TO_QB_VENDOR, procore.Vendor, "Vendor"),
+    Entity.PROJECT: (reg.PROJECT_TO_JOB, procore.Project, "Customer"),
+}
+
 _PROCORE_STREAMS: tuple[tuple[str, Entity, str], ...] = (
     # (resource, entity, scope): company streams first; they decide which projects count.
     ("projects", Entity.PROJECT, "company"),
@@ -1298,19 +1304,21 @@ class _Run:
             )
             return
         if xref is not None and xref.qb_id is not None:
-            if self._updates_from(entity) is Side.PROCORE and entity is Entity.VENDOR:
-                self._skip(record, "vendor updates from Procore are not written to QuickBooks yet")
+            updates = _LIST_UPDATES.get(entity)
+            if updates is not None and self._updates_from(entity) is Side.PROCORE:
+                spec, model, kind = updates
+                self._modify(record, spec, model.from_api(data), ctx, kind, pid, xref.qb_id)
             else:
+                owner = (
+                    "QuickBooks is the source of truth for updates"
+                    if self._updates_from(entity) is Side.QUICKBOOKS
+                    else "updates of this record are not mirrored"
+                )
                 self._finish(
                     record,
                     ItemStatus.SKIPPED,
                     Stage.SKIPPED,
-                    f"already in QuickBooks ({xref.qb_id}); "
-                    + (
-                        "QuickBooks is the source of truth for updates"
-                        if self._updates_from(entity) is Side.QUICKBOOKS
-                        else "updates of this record are not mirrored"
-                    ),
+                    f"already in QuickBooks ({xref.qb_id}); {owner}",
                 )
             return
         if entity is Entity.VENDOR:
@@ -1371,6 +1379,47 @@ class _Run:
             kind=kind, entity=spec.entity, procore_id=procore_id, request=request, marker=marker
         )
         self._enqueue(record, key, write, record_amount(add))
+
+    def _modify(  # noqa: PLR0917 - private step; its arguments read in call order
+        self,
+        record: StagedRecord,
+        spec: reg.MappingSpec[Any, Any],
+        source: Any,
+        ctx: MappingContext,
+        kind: str,
+        procore_id: int,
+        qb_id: str,
+    ) -> None:
+        """A Procore update of a linked vendor or project, as a QuickBooks Mod.
+
+        The Mod carries what the create mapping writes; its EditSequence is fetched just
+        before it is sent (see `QuickBooksWorkSource`).
+        """
+        result = self.engine.registry.map(spec, source, ctx)
+        if isinstance(result, Skip):
+            self._skip(record, result)
+            return
+        mod_cls: Any = getattr(qbxml, f"{kind}Mod")
+        wanted = {f.attr for f in mod_cls.__qbxml__.fields}
+        add = result.record
+        fields = {
+            f.attr: getattr(add, f.attr)
+            for f in type(add).__qbxml__.fields
+            if f.attr in wanted and getattr(add, f.attr) not in (None, [])
+        }
+        mod = mod_cls(list_id=qb_id, edit_sequence="0", **fields)
+        rq_cls: Any = getattr(qbxml, f"{kind}ModRq")
+        snake = "vendor_mod" if kind == "Vendor" else "customer_mod"
+        request = qbxml.dumps(rq_cls(**{snake: mod})).decode("ascii")
+        write = QbWrite(
+            kind=f"{kind}Mod",
+            entity=spec.entity,
+            procore_id=procore_id,
+            request=request,
+            marker=qb_id,
+            txn_id=qb_id,
+        )
+        self._enqueue(record, f"mod:{spec.entity.value}:{procore_id}:{record.version}", write, None)
 
     def _cost_code(
         self, record: StagedRecord, cost_code: procore.CostCode, ctx: MappingContext

@@ -23,6 +23,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from qbprocore import qbwc, qbxml
 from qbprocore.sync._errors import StoreError
 from qbprocore.sync._records import (
@@ -279,17 +281,22 @@ class QuickBooksWorkSource:
             state.pop("clear", None)
             state.pop("mod", None)
         write = QbWrite.from_json(item.payload)
-        if write.kind == "PurchaseOrderMod":
+        if write.is_mod:
+            # A Mod needs the record's current EditSequence (and a purchase order its current
+            # lines): fetch it, then send the Mod built from what came back.
             mod = state.pop("mod", None)
             if mod is not None:
                 message: qbxml.QbxmlRequest = qbxml.loads(mod).requests[0]
                 message = _with_id(message, f"write:{item.id}")
-            else:
+            elif write.kind == "PurchaseOrderMod":
                 message = qbxml.PurchaseOrderQueryRq(
                     request_id=f"fetch:{item.id}",
                     txn_id=[write.txn_id or ""],
                     include_line_items=True,
                 )
+            else:
+                query: Any = getattr(qbxml, f"{write.kind[:-3]}QueryRq")
+                message = query(request_id=f"fetch:{item.id}", list_id=[write.txn_id or ""])
         elif state.get("probe") == item.id or (item.attempts > 1 and state.get("clear") != item.id):
             # Claimed before and never settled: it may have reached QuickBooks. Look first.
             message = write.probe(f"probe:{item.id}")
@@ -349,12 +356,12 @@ class QuickBooksWorkSource:
                 procore_id=write.procore_id,
                 detail=f"{write.kind} {write.marker!r} exists in QuickBooks (3100): linking it",
             )
-        elif action is qbwc.StatusAction.REFRESH_AND_RETRY and write.kind == "PurchaseOrderMod":
+        elif action is qbwc.StatusAction.REFRESH_AND_RETRY and write.is_mod:
             tries = state.setdefault("refresh", {})
             tries[str(item.id)] = tries.get(str(item.id), 0) + 1
             if tries[str(item.id)] > _MAX_REFRESH:
                 self._later(conn, state, item.id, write, f"status {code}: {message}", worker)
-            # else: stay current; the next request fetches the purchase order again
+            # else: stay current; the next request fetches the record again
         elif action in (
             qbwc.StatusAction.WAIT_FOR_DEPENDENCY,
             qbwc.StatusAction.RETRY_LATER,
@@ -413,6 +420,9 @@ class QuickBooksWorkSource:
     ) -> None:
         from qbprocore import procore  # local: the procore models are only needed here
 
+        if write.kind != "PurchaseOrderMod":
+            self._fetched_list(conn, state, item_id, write, records)
+            return
         po = next((r for r in records if isinstance(r, qbxml.PurchaseOrderRet)), None)
         if po is None:
             state.pop("current", None)
@@ -451,6 +461,37 @@ class QuickBooksWorkSource:
             qb_id=write.txn_id,
             detail=result.reason,
         )
+
+    def _fetched_list(
+        self,
+        conn: Connection,
+        state: dict[str, Any],
+        item_id: int,
+        write: QbWrite,
+        records: list[qbxml.QbxmlModel],
+    ) -> None:
+        """Build a list Mod at the EditSequence QuickBooks has for the record now."""
+        current = next((r for r in records if record_id(r) == write.txn_id), None)
+        if current is None:
+            state.pop("current", None)
+            why = f"{write.kind[:-3]} {write.txn_id} is no longer in QuickBooks"
+            self.store.finish_outbox(item_id, ItemStatus.FAILED, error=why)
+            audit(
+                self.store,
+                conn.id,
+                write.entity,
+                Stage.FAILED,
+                qb_id=write.txn_id,
+                procore_id=write.procore_id,
+                detail=why,
+            )
+            return
+        message = write.message()
+        spec = type(message).__qbxml__
+        inner = getattr(message, spec.fields[0].attr)
+        fresh = attrs.evolve(inner, edit_sequence=getattr(current, "edit_sequence", None))
+        rebuilt = attrs.evolve(message, **{spec.fields[0].attr: fresh})  # type: ignore[misc]
+        state["mod"] = qbxml.dumps(rebuilt).decode("ascii")
 
     def _done(  # noqa: PLR0917 - private step; its arguments read in call order
         self,
@@ -548,6 +589,4 @@ def _worker(session: qbwc.SessionInfo) -> str:
 
 
 def _with_id(message: qbxml.QbxmlRequest, request_id: str) -> qbxml.QbxmlRequest:
-    import attrs
-
     return attrs.evolve(message, request_id=request_id)  # type: ignore[misc]

@@ -31,6 +31,8 @@ RANKS: dict[str, int] = {
     "ItemService": 10,
     "Customer": 10,
     "Vendor": 10,
+    "CustomerMod": 15,
+    "VendorMod": 15,
     "Estimate": 20,
     "PurchaseOrder": 20,
     "PurchaseOrderMod": 30,
@@ -60,7 +62,8 @@ class QbWrite:
             record, the ``ExternalGUID`` of a transaction.
         change_order: For ``"PurchaseOrderMod"``: the change order (Procore JSON), mapped
             against the purchase order as QuickBooks returns it just before the write.
-        txn_id: For ``"PurchaseOrderMod"``: the purchase order's TxnID.
+        txn_id: For a Mod: the ListID or TxnID of the record it changes (fetched just before
+            the write, for its current EditSequence).
     """
 
     kind: str
@@ -70,6 +73,11 @@ class QbWrite:
     marker: str = ""
     change_order: dict[str, Any] | None = None
     txn_id: str | None = None
+
+    @property
+    def is_mod(self) -> bool:
+        """A change to a record QuickBooks has (sent after fetching its EditSequence)."""
+        return self.kind.endswith("Mod")
 
     @property
     def is_list(self) -> bool:
