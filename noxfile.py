@@ -45,7 +45,8 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks and print a report (figures go in docs/benchmarks.md)."""
-    session.install("-e", ".[bench]")
+    # server and postgres: the load benchmark runs the reference server on PostgreSQL.
+    session.install("-e", ".[bench,server,postgres]")
     session.run("python", "-m", "bench", *session.posargs)
 
 
