@@ -2,11 +2,12 @@
 
 Procore answers 20% of requests with a 5xx, a 429 burst, a timeout, a refused connection or
 a response lost after the write committed; QuickBooks fails 20% of requests (hresult
-failures, records in use, connection errors); and the process is killed at random store
-writes. The sync is repeated until both sides hold what an undisturbed sync leaves: nothing
-lost, nothing written twice, and every QuickBooks problem in the audit trail.
+failures, records in use, stale EditSequences, connection errors); and the process is killed
+at random store writes. The sync is repeated until both sides hold what an undisturbed sync
+leaves: nothing lost, nothing written twice, and every QuickBooks problem in the audit trail.
 
-The default run uses one seed; ``QBPROCORE_SOAK_SEEDS=…`` (``nox -s soak``) runs more.
+The suite runs one seed; ``QBPROCORE_SOAK_SEEDS=1,2,…,40 pytest tests/sync/test_soak.py``
+runs more.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class FlakyProcore(httpx.BaseTransport):
 
 
 class FlakyQuickBooks(FakeQuickBooks):
-    """Fails `RATE` of the requests: hresults, records in use, and company files that won't open."""
+    """Fails `RATE` of the requests: hresults, records in use, stale EditSequences (3200), and
+    company files that won't open."""
 
     def __init__(self, rng: random.Random, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -91,7 +93,7 @@ class FlakyQuickBooks(FakeQuickBooks):
                 if f"<{t}" in text
             ]
             if writes and self.rng.random() < 0.5:
-                self.answer_with(writes[0], self.rng.choice([3170, 3175]))
+                self.answer_with(writes[0], self.rng.choice([3170, 3175, 3200]))
                 self.write_faults += 1
             else:
                 self.fail_next("0x80040408", "Could not start QuickBooks.")
@@ -227,9 +229,13 @@ def test_a_two_way_sync_under_faults_and_kills_completes_exactly_once(
     sim.sync()
     assert _census(qb, procore) == targets[-1]
     events = sim.store.events(connection_id=sim.connection_id)
-    # Every write QuickBooks refused as "in use" is in the audit trail, retried.
-    in_use = [e for e in events if e.stage is Stage.RETRIED and "status 317" in e.detail]
-    assert len(in_use) == qb.write_faults
+    # Every write QuickBooks refused (in use, or a stale EditSequence) is in the audit trail.
+    refused = [
+        e
+        for e in events
+        if e.stage is Stage.RETRIED and any(f"status {c}" in e.detail for c in (3170, 3175, 3200))
+    ]
+    assert len(refused) == qb.write_faults
     assert flaky.injected, "the soak must have injected Procore faults"
     assert qb.hresults > 0
     print(

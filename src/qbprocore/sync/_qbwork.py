@@ -361,7 +361,16 @@ class QuickBooksWorkSource:
             tries[str(item.id)] = tries.get(str(item.id), 0) + 1
             if tries[str(item.id)] > _MAX_REFRESH:
                 self._later(conn, state, item.id, write, f"status {code}: {message}", worker)
-            # else: stay current; the next request fetches the record again
+            else:  # stay current: the next request fetches the record again
+                audit(
+                    self.store,
+                    conn.id,
+                    write.entity,
+                    Stage.RETRIED,
+                    qb_id=write.txn_id,
+                    procore_id=write.procore_id,
+                    detail=f"{write.kind}: status {code}: {message}; fetching the record again",
+                )
         elif action in (
             qbwc.StatusAction.WAIT_FOR_DEPENDENCY,
             qbwc.StatusAction.RETRY_LATER,
