@@ -3,9 +3,10 @@
 A construction company is built in `FakeQuickBooks` and `FakeProcore` (two projects, a
 cost-code list, vendors on both sides, a subcontract and a purchase order each with an
 approved change order, a budget, subcontractor invoices — one overbilling its commitment, one
-negative — and a payment issued). The Web Connector endpoint is served over HTTP on
-127.0.0.1 with sessions in the SQLite file, `FakeWebConnector` calls it like the Windows
-program, and the sync engine runs after each update, as a deployment does on a schedule:
+negative — and a payment issued). The reference server (`qbprocore.server`) is started on
+127.0.0.1 under uvicorn on the embedded SQLite store, `FakeWebConnector` calls its Web
+Connector endpoint like the Windows program, and the sync engine runs after each update, as
+a deployment does on a schedule:
 
 1. the first sync moves everything both ways;
 2. the bookkeeper then enters bills, a check, a card charge and a bill payment in
@@ -22,6 +23,7 @@ from __future__ import annotations
 import collections
 import json
 import pathlib
+import socket
 import sys
 import threading
 import time
@@ -29,37 +31,58 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TextIO
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import attrs
 
+from qbprocore import procore, qbwc
+from qbprocore.server import create_app, parse_config
 from qbprocore.sync import Entity, ItemStatus, LedgerRecord, SQLiteStore, reconcile_store
 from qbprocore.testing import SimulatedConnector
 from qbprocore.testing._company import company_mapping, enter_bookkeeping, seed_company
+from qbprocore.testing._harness import SIMULATED_PASSWORD, SIMULATED_USER
 
 __all__ = ["run_demo"]
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep the demo's output to what moved (requests are in the audit trail)."""
-
-
-class _Server(WSGIServer):
-    daemon_threads = True
-
-
 @contextmanager
-def _serve(app: Any) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yield its URL."""
-    server = make_server("127.0.0.1", 0, app, server_class=_Server, handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, name="qbwc-endpoint", daemon=True)
+def _serve(sim: SimulatedConnector) -> Iterator[str]:
+    """Run the reference server (`qbprocore.server`) for ``sim``'s store on 127.0.0.1.
+
+    uvicorn serves it on a free port in a thread; yields the Web Connector endpoint's URL.
+    """
+    import uvicorn
+
+    config = parse_config(
+        {
+            "database": "sqlite:///unused.db",  # the store is passed in below
+            "server": {"sync_every": 0},  # the demo runs the engine after each update itself
+            "users": [
+                {
+                    "username": SIMULATED_USER,
+                    "connection": sim.connection_id,
+                    # A cheap cost: a simulated login protects nothing.
+                    "password_hash": qbwc.hash_password(SIMULATED_PASSWORD, n=2**10),
+                }
+            ],
+        },
+        environ={},
+    )
+    app = create_app(config, store=sim.store, token_store=procore.MemoryTokenStore())
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the reference server did not start")
+        time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{server.server_port}/qbwc"
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/qbwc"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
 
 
 def _bar(done: int, total: int, label: str, stream: TextIO) -> None:
@@ -212,7 +235,7 @@ def run_demo(
     )
     moved: collections.Counter[str] = collections.Counter()
     round_trips: list[int] = []
-    with _serve(sim.app) as url:
+    with _serve(sim) as url:
         sim.url = url
         _phase(sim, "1. first sync, both ways", progress, moved, round_trips)
         txns = enter_bookkeeping(sim, company)

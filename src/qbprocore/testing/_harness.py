@@ -36,8 +36,10 @@ from qbprocore.testing._procore_clock import FakeClock
 
 __all__ = ["Cycle", "SimulatedConnector"]
 
-_USER = "qbprocore"
-_PASSWORD = "simulated"  # noqa: S105 - the simulated Web Connector's login, not a secret
+SIMULATED_USER = "qbprocore"
+"""The Web Connector user name of every `SimulatedConnector`."""
+SIMULATED_PASSWORD = "simulated"  # noqa: S105 - the simulated Web Connector's login, not a secret
+"""Its password (a simulation: it protects nothing)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -141,7 +143,7 @@ class SimulatedConnector:
         # A cheap scrypt cost: the simulated Web Connector's password protects nothing, and
         # every session authenticates (real deployments keep the default cost).
         self.users = qbwc.PasswordAuthenticator(n=2**10)
-        self.users.add_user(_USER, _PASSWORD, tenant=connection_id)
+        self.users.add_user(SIMULATED_USER, SIMULATED_PASSWORD, tenant=connection_id)
         self.work = self.engine.work_source(max_returned=max_returned, retry_delay=dt.timedelta(0))
         self.service = qbwc.WebConnectorService(
             authenticator=self.users,
@@ -175,7 +177,9 @@ class SimulatedConnector:
         """
         if "url" not in options:
             options["wsgi_app"] = self.app
-        with FakeWebConnector(username=_USER, password=_PASSWORD, **options) as wc:
+        with FakeWebConnector(
+            username=SIMULATED_USER, password=SIMULATED_PASSWORD, **options
+        ) as wc:
             return wc.update(self.quickbooks)
 
     def run(self, *, dry_run: bool = False) -> RunReport:
