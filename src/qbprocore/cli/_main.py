@@ -69,6 +69,16 @@ def _connection_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _status_args(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `connections status` and of `status`, which is the same command."""
+    _common(parser)
+    parser.add_argument(
+        "connection", nargs="?", metavar="CONNECTION", help="one connection (default: all)"
+    )
+    _json_flag(parser)
+    parser.set_defaults(handler=commands.connections_status)
+
+
 def _sub(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
@@ -283,28 +293,19 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - read top to bo
         epilog="examples:\n  qbprocore connections status\n"
         "  qbprocore connections status acme --json",
     )
-    _common(c_status)
-    c_status.add_argument(
-        "connection", nargs="?", metavar="CONNECTION", help="one connection (default: all)"
-    )
-    _json_flag(c_status)
-    c_status.set_defaults(handler=commands.connections_status)
+    _status_args(c_status)
 
     # `qbprocore status` is the same as `qbprocore connections status`: the command people
     # reach for first.
-    status = _sub(
-        sub,
-        "status",
-        help="each connection's state, last sync, counts and open problems",
-        description="The same as `qbprocore connections status`.",
-        epilog="examples:\n  qbprocore status\n  qbprocore status acme --json",
+    _status_args(
+        _sub(
+            sub,
+            "status",
+            help="each connection's state, last sync, counts and open problems",
+            description="The same as `qbprocore connections status`.",
+            epilog="examples:\n  qbprocore status\n  qbprocore status acme --json",
+        )
     )
-    _common(status)
-    status.add_argument(
-        "connection", nargs="?", metavar="CONNECTION", help="one connection (default: all)"
-    )
-    _json_flag(status)
-    status.set_defaults(handler=commands.connections_status)
 
     audit = _sub(
         sub,

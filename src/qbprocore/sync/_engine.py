@@ -837,7 +837,7 @@ class _Run:
         elif isinstance(qb, (qbxml.CheckRet, qbxml.CreditCardChargeRet)):
             self._direct_costs(record, qb, ctx, batches)
         elif isinstance(qb, qbxml.BillPaymentCheckRet):
-            self._bill_payment(record, qb, ctx, linked)
+            self._bill_payment(record, qb, ctx)
         else:
             self._skip(record, f"{type(qb).__name__} records are not synced")
 
@@ -965,11 +965,9 @@ class _Run:
         if isinstance(result, Skip):
             self._skip(record, result)
             return
-        self._create_requisition(record, result.record, bill)
+        self._create_requisition(record, result.record)
 
-    def _create_requisition(
-        self, record: StagedRecord, invoice: SubcontractorInvoice, bill: qbxml.BillRet
-    ) -> None:
+    def _create_requisition(self, record: StagedRecord, invoice: SubcontractorInvoice) -> None:
         rq = invoice.requisition
         if self.dry:
             self._outcome(record, "write", f"subcontractor invoice {rq.invoice_number} for Procore")
@@ -1031,7 +1029,6 @@ class _Run:
         record: StagedRecord,
         payment: qbxml.BillPaymentCheckRet,
         ctx: MappingContext,
-        linked: bool,
     ) -> None:
         result = self.engine.registry.map(reg.BILL_PAYMENT_TO_PAYMENTS, payment, ctx)
         if isinstance(result, Skip):

@@ -339,7 +339,7 @@ class QuickBooksWorkSource:
                 state["clear"] = item.id
             return
         if kind == "fetch":
-            self._fetched(conn, state, item.id, write, exchange, records)
+            self._fetched(conn, state, item.id, write, records)
             return
         action = exchange.action
         message = rs.status_message if rs is not None else "not run (an earlier request failed)"
@@ -418,13 +418,12 @@ class QuickBooksWorkSource:
             detail=f"{write.kind} will be retried: {why}",
         )
 
-    def _fetched(  # noqa: PLR0917 - private step; its arguments read in call order
+    def _fetched(
         self,
         conn: Connection,
         state: dict[str, Any],
         item_id: int,
         write: QbWrite,
-        exchange: qbwc.Exchange,
         records: list[qbxml.QbxmlModel],
     ) -> None:
         from qbprocore import procore  # local: the procore models are only needed here

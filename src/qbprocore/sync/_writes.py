@@ -126,13 +126,16 @@ class QbWrite:
         ref = add.ref_number
         if ref:
             return query(request_id=request_id, ref_number=[ref])  # type: ignore[no-any-return]
-        entity = getattr(add, "vendor_ref", None) or getattr(add, "payee_entity_ref", None)
+        # The transaction's vendor, payee or (for an estimate) customer narrows the search.
+        entity = next(
+            (
+                ref
+                for name in ("vendor_ref", "payee_entity_ref", "customer_ref")
+                if (ref := getattr(add, name, None)) is not None
+            ),
+            None,
+        )
         filt = None if entity is None else qbxml.EntityFilter(list_id=[entity.list_id])
-        if self.kind == "Estimate":
-            cust = add.customer_ref
-            return query(  # type: ignore[no-any-return]
-                request_id=request_id, entity_filter=qbxml.EntityFilter(list_id=[cust.list_id])
-            )
         return query(request_id=request_id, entity_filter=filt)  # type: ignore[no-any-return]
 
     def matches(self, record: qbxml.QbxmlModel) -> bool:
