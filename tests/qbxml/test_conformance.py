@@ -35,6 +35,9 @@ from lxml import etree
 
 from qbprocore import qbxml
 
+# Every test here runs with the C walk and with the Python builders (conftest.py).
+pytestmark = pytest.mark.usefixtures("qbxml_walk")
+
 # The filler lives beside this file; load it by path so the test works under any import mode
 # and whether or not ``tests`` is a package.
 _spec = importlib.util.spec_from_file_location(

@@ -10,6 +10,9 @@ import pytest
 
 from qbprocore import qbxml
 
+# Every test here runs with the C walk and with the Python builders (conftest.py).
+pytestmark = pytest.mark.usefixtures("qbxml_walk")
+
 
 def _bills(n: int) -> list[qbxml.BillRet]:
     return [

@@ -9,6 +9,9 @@ import pytest
 
 from qbprocore import qbxml
 
+# Every test here runs with the C walk and with the Python builders (conftest.py).
+pytestmark = pytest.mark.usefixtures("qbxml_walk")
+
 BILL_QUERY_RS = """<?xml version="1.0" encoding="{encoding}"?>
 <?qbxml version="13.0"?>
 <QBXML>

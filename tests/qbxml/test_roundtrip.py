@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 
 from qbprocore import qbxml
 
+# Every test here runs with the C walk and with the Python builders (conftest.py).
+pytestmark = pytest.mark.usefixtures("qbxml_walk")
+
 MAX_DEPTH = 3
 _LATIN1 = "".join(chr(c) for c in [9, 10, 13, *range(0x20, 0x7F), *range(0xA0, 0x100)])
 

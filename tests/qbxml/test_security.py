@@ -9,6 +9,9 @@ import pytest
 
 from qbprocore import qbxml
 
+# Every test here runs with the C walk and with the Python builders (conftest.py).
+pytestmark = pytest.mark.usefixtures("qbxml_walk")
+
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE QBXML [
   <!ENTITY a "aaaaaaaaaa">

@@ -1,0 +1,629 @@
+/*
+ * qbprocore.qbxml._speedups: the typed tree walk of qbprocore.qbxml.loads/iterparse, in C.
+ *
+ * lxml parses the document (with the same safe parser as always); this module then walks the
+ * libxml2 tree lxml built and turns each record into its typed model, as the Python builders
+ * in _parse.py do, without making a Python proxy object for every element.
+ *
+ * It only takes the common road. Whenever it meets something the Python builder treats in a
+ * way of its own (an element the schema doesn't describe, a value that doesn't convert, mixed
+ * content, a namespace), it raises Fallback, and the caller builds that element with the
+ * Python builder instead, which gives the same result or the same precise error. So the
+ * Python builder stays the one definition of what a document means; this is a shortcut to it.
+ *
+ * A Plan is compiled once from the model specs by _parse.py: per model class, the class, a
+ * dict of default field values, the list fields, and one entry per child tag and attribute
+ * saying which field it fills and how.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+/*
+ * The start of lxml.etree._Element's C struct (lxml.etree.h: PyObject_HEAD, _doc, _c_node),
+ * the same since lxml 2.0. The walk only reads the tree; the proxy passed in keeps it alive.
+ */
+typedef struct {
+    PyObject_HEAD
+    void *doc;
+    xmlNode *c_node;
+} LxmlElement;
+
+/* How a child element is read (the same numbers as _READ_* in _parse.py). */
+enum { READ_TEXT = 0, READ_CONVERTED = 1, READ_RECORD = 2 };
+
+/* What a text value is converted to. */
+enum { K_TEXT = 0, K_ENUM, K_BOOL, K_INT, K_DATE, K_DATETIME, K_DECIMAL, K_LAST = K_DECIMAL };
+
+/* Records nest a few levels deep; anything deeper is left to the Python builder. */
+#define MAX_DEPTH 64
+
+typedef struct {
+    char *tag;          /* element or attribute name, UTF-8, owned */
+    PyObject *attr;     /* the model field it fills (str) */
+    int how;            /* READ_* (attributes: always READ_CONVERTED) */
+    int kind;           /* K_* */
+    int is_list;
+    PyObject *members;  /* K_ENUM: dict of value -> enum member, or NULL (keep the text) */
+    Py_ssize_t sub;     /* READ_RECORD: index of the nested record's spec */
+} Field;
+
+typedef struct {
+    PyTypeObject *cls;
+    PyObject *defaults;   /* dict: every field -> None, unknown_elements -> () */
+    PyObject *lists;      /* tuple of the list fields' names */
+    Field *fields;        /* child elements, in schema order */
+    Py_ssize_t n_fields;
+    Field *attributes;    /* XML attributes */
+    Py_ssize_t n_attributes;
+} Spec;
+
+typedef struct {
+    PyObject_HEAD
+    Spec *specs;
+    Py_ssize_t n_specs;
+    PyObject *date_fromisoformat;
+    PyObject *datetime_fromisoformat;
+    PyObject *decimal;
+} Plan;
+
+static PyObject *Fallback;         /* the exception that hands an element to Python */
+static PyTypeObject *ElementType;  /* lxml.etree._Element */
+static PyObject *str_dict;         /* "__dict__" */
+
+/* -- raising Fallback ------------------------------------------------------------------- */
+
+static PyObject *
+fallback(void)
+{
+    PyErr_SetNone(Fallback);
+    return NULL;
+}
+
+/* A converter failed: hand the element to Python (which raises the precise error), unless
+ * the failure is one no retry can help (out of memory, an interrupt). */
+static PyObject *
+conversion_failed(void)
+{
+    if (PyErr_ExceptionMatches(PyExc_Exception) && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+        PyErr_Clear();
+        return fallback();
+    }
+    return NULL;
+}
+
+/* -- reading values ------------------------------------------------------------------------ */
+
+/*
+ * The text of a leaf element, as lxml's .text gives it when the element holds at most one
+ * text node: *text is NULL for an empty element. Returns -1 (Fallback set) for any other
+ * content, which the Python builder reads its own way.
+ */
+static int
+leaf_text(xmlNode *node, const xmlChar **text)
+{
+    xmlNode *c = node->children;
+    if (c == NULL) {
+        *text = NULL;
+        return 0;
+    }
+    if (c->type == XML_TEXT_NODE && c->next == NULL && c->content != NULL) {
+        *text = c->content;
+        return 0;
+    }
+    fallback();
+    return -1;
+}
+
+static int
+attribute_text(xmlAttr *a, const xmlChar **text)
+{
+    xmlNode *c = a->children;
+    if (c == NULL) {
+        *text = (const xmlChar *)"";
+        return 0;
+    }
+    if (c->type == XML_TEXT_NODE && c->next == NULL && c->content != NULL) {
+        *text = c->content;
+        return 0;
+    }
+    fallback();
+    return -1;
+}
+
+static PyObject *
+decode(const xmlChar *text)
+{
+    return PyUnicode_DecodeUTF8((const char *)text, (Py_ssize_t)strlen((const char *)text),
+                                "strict");
+}
+
+static PyObject *
+call_with_text(PyObject *fn, const xmlChar *text)
+{
+    PyObject *s = decode(text);
+    if (s == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyObject_CallOneArg(fn, s);
+    Py_DECREF(s);
+    return value == NULL ? conversion_failed() : value;
+}
+
+/* Convert a non-empty text value to the field's type, as _scalar_text_converter does. */
+static PyObject *
+convert(Plan *plan, const Field *f, const xmlChar *text)
+{
+    const char *t = (const char *)text;
+    switch (f->kind) {
+    case K_TEXT:
+        return decode(text);
+    case K_ENUM: {
+        PyObject *s = decode(text);
+        if (s == NULL || f->members == NULL) {
+            return s;
+        }
+        /* Unknown values are kept as plain strings, as the Python builder keeps them. */
+        PyObject *member = PyDict_GetItemWithError(f->members, s);
+        if (member != NULL) {
+            Py_INCREF(member);
+            Py_DECREF(s);
+            return member;
+        }
+        if (PyErr_Occurred()) {
+            Py_DECREF(s);
+            return NULL;
+        }
+        return s;
+    }
+    case K_BOOL:
+        if (!strcmp(t, "true") || !strcmp(t, "1") || !strcmp(t, "True")) {
+            Py_RETURN_TRUE;
+        }
+        if (!strcmp(t, "false") || !strcmp(t, "0") || !strcmp(t, "False")) {
+            Py_RETURN_FALSE;
+        }
+        return fallback();
+    case K_INT: {
+        PyObject *s = decode(text);
+        if (s == NULL) {
+            return NULL;
+        }
+        PyObject *value = PyLong_FromUnicodeObject(s, 10); /* what int(s) does */
+        Py_DECREF(s);
+        return value == NULL ? conversion_failed() : value;
+    }
+    case K_DATE:
+        return call_with_text(plan->date_fromisoformat, text);
+    case K_DATETIME:
+        /* Shortened forms ("2024-01-02T10") are filled in by the Python builder. */
+        return call_with_text(plan->datetime_fromisoformat, text);
+    case K_DECIMAL:
+        /* Decimal() also reads NaN, Infinity and sNaN, which no amount can be: leave those
+         * (and the error they deserve) to the Python builder. */
+        if (strpbrk(t, "nNiIsS") != NULL) {
+            return fallback();
+        }
+        return call_with_text(plan->decimal, text);
+    default:
+        PyErr_Format(PyExc_SystemError, "qbprocore.qbxml._speedups: unknown kind %d", f->kind);
+        return NULL;
+    }
+}
+
+/* -- the walk ------------------------------------------------------------------------------ */
+
+/*
+ * The field a child tag fills. Children come in schema order, so the search starts at the
+ * field last matched (a repeated element matches it again) and wraps around.
+ */
+static const Field *
+find_field(const Spec *spec, const char *tag, Py_ssize_t *cursor)
+{
+    for (Py_ssize_t i = *cursor; i < spec->n_fields; i++) {
+        if (!strcmp(spec->fields[i].tag, tag)) {
+            *cursor = i;
+            return &spec->fields[i];
+        }
+    }
+    for (Py_ssize_t i = 0; i < *cursor; i++) {
+        if (!strcmp(spec->fields[i].tag, tag)) {
+            *cursor = i;
+            return &spec->fields[i];
+        }
+    }
+    return NULL;
+}
+
+static int
+read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values)
+{
+    for (xmlAttr *a = node->properties; a != NULL; a = a->next) {
+        if (a->ns != NULL) {
+            continue; /* {namespace}name: no field has that name */
+        }
+        for (Py_ssize_t i = 0; i < spec->n_attributes; i++) {
+            const Field *f = &spec->attributes[i];
+            if (strcmp(f->tag, (const char *)a->name)) {
+                continue;
+            }
+            const xmlChar *text;
+            if (attribute_text(a, &text) < 0) {
+                return -1;
+            }
+            /* An attribute is converted even when empty, as the Python builder does. */
+            PyObject *value = f->kind == K_TEXT ? decode(text)
+                              : *text == '\0'   ? fallback()
+                                                : convert(plan, f, text);
+            if (value == NULL) {
+                return -1;
+            }
+            int rc = PyDict_SetItem(values, f->attr, value);
+            Py_DECREF(value);
+            if (rc < 0) {
+                return -1;
+            }
+            break;
+        }
+    }
+    return 0;
+}
+
+static PyObject *build(Plan *plan, const Spec *spec, xmlNode *node, int depth);
+
+/* Read one child element into values (a new reference to its value, or None for "not set"). */
+static PyObject *
+read_child(Plan *plan, const Field *f, xmlNode *child, int depth)
+{
+    if (f->how == READ_RECORD) {
+        return build(plan, &plan->specs[f->sub], child, depth + 1);
+    }
+    const xmlChar *text;
+    if (leaf_text(child, &text) < 0) {
+        return NULL;
+    }
+    if (f->how == READ_TEXT) {
+        /* An empty element is an empty string: it clears the field. */
+        return text == NULL ? PyUnicode_FromStringAndSize("", 0) : decode(text);
+    }
+    if (text == NULL) {
+        Py_RETURN_NONE; /* an empty converted element leaves the field unset */
+    }
+    return convert(plan, f, text);
+}
+
+static PyObject *
+build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
+{
+    if (depth > MAX_DEPTH) {
+        return fallback();
+    }
+    PyObject *values = PyDict_Copy(spec->defaults);
+    if (values == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(spec->lists); i++) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL || PyDict_SetItem(values, PyTuple_GET_ITEM(spec->lists, i), list) < 0) {
+            Py_XDECREF(list);
+            goto error;
+        }
+        Py_DECREF(list);
+    }
+    if (spec->n_attributes && node->properties != NULL &&
+        read_attributes(plan, spec, node, values) < 0) {
+        goto error;
+    }
+    Py_ssize_t cursor = 0;
+    for (xmlNode *child = node->children; child != NULL; child = child->next) {
+        if (child->type != XML_ELEMENT_NODE) {
+            continue; /* whitespace, comments and processing instructions are not content */
+        }
+        if (child->ns != NULL) {
+            fallback(); /* a namespaced element: not part of qbXML, kept by Python */
+            goto error;
+        }
+        const Field *f = find_field(spec, (const char *)child->name, &cursor);
+        if (f == NULL) {
+            fallback(); /* an element the schema doesn't describe */
+            goto error;
+        }
+        PyObject *value = read_child(plan, f, child, depth);
+        if (value == NULL) {
+            goto error;
+        }
+        int rc;
+        if (f->is_list) {
+            PyObject *list = PyDict_GetItem(values, f->attr); /* made above: never NULL */
+            rc = value == Py_None ? 0 : PyList_Append(list, value);
+        }
+        else {
+            rc = PyDict_SetItem(values, f->attr, value);
+        }
+        Py_DECREF(value);
+        if (rc < 0) {
+            goto error;
+        }
+    }
+    /* A bare instance, then object.__setattr__(obj, "__dict__", values): the models are
+     * frozen, and their constructor's checks are for values from code, not from a parser.
+     * tp_alloc, not object.__new__: that would also give the instance an empty attribute
+     * table of its own, only for it to be turned into a dict and thrown away here. */
+    PyObject *obj = spec->cls->tp_alloc(spec->cls, 0);
+    if (obj == NULL) {
+        goto error;
+    }
+    if (PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
+        Py_DECREF(obj);
+        goto error;
+    }
+    Py_DECREF(values);
+    return obj;
+error:
+    Py_DECREF(values);
+    return NULL;
+}
+
+/* -- the Plan type ------------------------------------------------------------------------- */
+
+static void
+clear_fields(Field *fields, Py_ssize_t n)
+{
+    if (fields == NULL) {
+        return;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyMem_Free(fields[i].tag);
+        Py_XDECREF(fields[i].attr);
+        Py_XDECREF(fields[i].members);
+    }
+    PyMem_Free(fields);
+}
+
+static int
+Plan_clear(Plan *self)
+{
+    if (self->specs != NULL) {
+        for (Py_ssize_t i = 0; i < self->n_specs; i++) {
+            Spec *s = &self->specs[i];
+            Py_XDECREF(s->cls);
+            Py_XDECREF(s->defaults);
+            Py_XDECREF(s->lists);
+            clear_fields(s->fields, s->n_fields);
+            clear_fields(s->attributes, s->n_attributes);
+        }
+        PyMem_Free(self->specs);
+        self->specs = NULL;
+        self->n_specs = 0;
+    }
+    Py_CLEAR(self->date_fromisoformat);
+    Py_CLEAR(self->datetime_fromisoformat);
+    Py_CLEAR(self->decimal);
+    return 0;
+}
+
+static void
+Plan_dealloc(Plan *self)
+{
+    Plan_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* One (tag, attr, how, kind, is_list, members, sub) tuple into a Field. */
+static int
+read_field(PyObject *item, Field *f, Py_ssize_t n_specs)
+{
+    const char *tag;
+    PyObject *attr, *members;
+    int how, kind, is_list;
+    Py_ssize_t sub;
+    if (!PyArg_ParseTuple(item, "sUiipOn;a field is (tag, attr, how, kind, is_list, members, sub)",
+                          &tag, &attr, &how, &kind, &is_list, &members, &sub)) {
+        return -1;
+    }
+    if (how < READ_TEXT || how > READ_RECORD || kind < K_TEXT || kind > K_LAST) {
+        PyErr_Format(PyExc_ValueError, "field %s: unknown how %d or kind %d", tag, how, kind);
+        return -1;
+    }
+    if (how == READ_RECORD && (sub < 0 || sub >= n_specs)) {
+        PyErr_Format(PyExc_ValueError, "field %s: no spec number %zd", tag, sub);
+        return -1;
+    }
+    if (members != Py_None && !PyDict_Check(members)) {
+        PyErr_Format(PyExc_TypeError, "field %s: members must be a dict or None", tag);
+        return -1;
+    }
+    size_t len = strlen(tag) + 1;
+    f->tag = PyMem_Malloc(len);
+    if (f->tag == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(f->tag, tag, len);
+    Py_INCREF(attr);
+    f->attr = attr;
+    f->how = how;
+    f->kind = kind;
+    f->is_list = is_list;
+    f->members = members == Py_None ? NULL : Py_NewRef(members);
+    f->sub = sub;
+    return 0;
+}
+
+static int
+read_fields(PyObject *seq, Field **out, Py_ssize_t *n_out, Py_ssize_t n_specs)
+{
+    if (!PyTuple_Check(seq)) {
+        PyErr_SetString(PyExc_TypeError, "fields and attributes must be tuples");
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    *out = PyMem_Calloc(n ? (size_t)n : 1, sizeof(Field));
+    if (*out == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *n_out = n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (read_field(PyTuple_GET_ITEM(seq, i), &(*out)[i], n_specs) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+Plan_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"specs", "date_fromisoformat", "datetime_fromisoformat", "decimal",
+                             NULL};
+    PyObject *specs, *date_fromiso, *datetime_fromiso, *decimal;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!OOO:Plan", kwlist, &PyTuple_Type, &specs,
+                                     &date_fromiso, &datetime_fromiso, &decimal)) {
+        return NULL;
+    }
+    Plan *self = (Plan *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->date_fromisoformat = Py_NewRef(date_fromiso);
+    self->datetime_fromisoformat = Py_NewRef(datetime_fromiso);
+    self->decimal = Py_NewRef(decimal);
+    Py_ssize_t n = PyTuple_GET_SIZE(specs);
+    self->specs = PyMem_Calloc(n ? (size_t)n : 1, sizeof(Spec));
+    if (self->specs == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->n_specs = n;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Spec *s = &self->specs[i];
+        PyObject *cls, *defaults, *lists, *fields, *attributes;
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(specs, i),
+                              "O!O!O!OO;a spec is (cls, defaults, lists, fields, attributes)",
+                              &PyType_Type, &cls, &PyDict_Type, &defaults, &PyTuple_Type, &lists,
+                              &fields, &attributes)) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        s->cls = (PyTypeObject *)Py_NewRef(cls);
+        s->defaults = Py_NewRef(defaults);
+        s->lists = Py_NewRef(lists);
+        if (read_fields(fields, &s->fields, &s->n_fields, n) < 0 ||
+            read_fields(attributes, &s->attributes, &s->n_attributes, n) < 0) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    return (PyObject *)self;
+}
+
+PyDoc_STRVAR(Plan_build_doc,
+             "build(spec, element, /)\n--\n\n"
+             "Build the model of spec number ``spec`` from an lxml element, or raise Fallback.");
+
+static PyObject *
+Plan_build(Plan *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "build() takes a spec number and an element");
+        return NULL;
+    }
+    Py_ssize_t index = PyLong_AsSsize_t(args[0]);
+    if (index == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (index < 0 || index >= self->n_specs) {
+        PyErr_Format(PyExc_IndexError, "no spec number %zd", index);
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(args[1], ElementType)) {
+        PyErr_Format(PyExc_TypeError, "build() needs an lxml element, not %.100s",
+                     Py_TYPE(args[1])->tp_name);
+        return NULL;
+    }
+    xmlNode *node = ((LxmlElement *)args[1])->c_node;
+    if (node == NULL || node->type != XML_ELEMENT_NODE) {
+        return fallback(); /* a comment, processing instruction or entity */
+    }
+    return build(self, &self->specs[index], node, 0);
+}
+
+static PyMethodDef Plan_methods[] = {
+    {"build", (PyCFunction)(void (*)(void))Plan_build, METH_FASTCALL, Plan_build_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+PyDoc_STRVAR(Plan_doc,
+             "Plan(specs, date_fromisoformat, datetime_fromisoformat, decimal)\n--\n\n"
+             "The model specs, compiled for the C walk (built by qbprocore.qbxml._parse).");
+
+static PyTypeObject PlanType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "qbprocore.qbxml._speedups.Plan",
+    .tp_basicsize = sizeof(Plan),
+    .tp_dealloc = (destructor)Plan_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = Plan_doc,
+    .tp_methods = Plan_methods,
+    .tp_new = Plan_new,
+};
+
+/* -- the module ---------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(module_doc, "The typed tree walk of qbprocore.qbxml, in C (see _parse.py).");
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "qbprocore.qbxml._speedups",
+    .m_doc = module_doc,
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    if (PyType_Ready(&PlanType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    PyObject *etree = PyImport_ImportModule("lxml.etree");
+    if (etree == NULL) {
+        goto error;
+    }
+    ElementType = (PyTypeObject *)PyObject_GetAttrString(etree, "_Element");
+    Py_DECREF(etree);
+    if (ElementType == NULL) {
+        goto error;
+    }
+    if (!PyType_Check(ElementType) ||
+        ElementType->tp_basicsize < (Py_ssize_t)sizeof(LxmlElement)) {
+        PyErr_SetString(PyExc_ImportError, "lxml.etree._Element has an unexpected layout");
+        goto error;
+    }
+    str_dict = PyUnicode_InternFromString("__dict__");
+    Fallback = PyErr_NewExceptionWithDoc(
+        "qbprocore.qbxml._speedups.Fallback",
+        "The C walk leaves this element to the Python builder.", NULL, NULL);
+    if (str_dict == NULL || Fallback == NULL) {
+        goto error;
+    }
+    if (PyModule_AddObject(m, "Fallback", Py_NewRef(Fallback)) < 0) {
+        Py_DECREF(Fallback);
+        goto error;
+    }
+    if (PyModule_AddObject(m, "Plan", Py_NewRef((PyObject *)&PlanType)) < 0) {
+        Py_DECREF(&PlanType);
+        goto error;
+    }
+    return m;
+error:
+    Py_DECREF(m);
+    return NULL;
+}

@@ -1,0 +1,165 @@
+"""The C walk (`qbprocore.qbxml._speedups`): built, taken on the common road, and faithful.
+
+The Python builders define what a document means; the C walk is a shortcut to the same
+objects. The parsing test modules run twice (conftest.py), once through each. Here: the walk
+is really built where the test session expects it, it handles every field of every message
+type itself (no silent fallback), and everything it leaves to Python comes out the same.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from qbprocore import qbxml
+from qbprocore.qbxml import _parse
+
+from . import _fill
+
+needs_c = pytest.mark.skipif(
+    _parse._speedups is None, reason="qbprocore.qbxml._speedups is not built here"
+)
+
+
+def test_the_c_walk_is_built_where_the_test_session_expects_it() -> None:
+    # The nox tests session sets QBPROCORE_EXPECT_SPEEDUPS=1: a broken build of the extension
+    # must fail CI, not quietly fall back to pure Python.
+    if not os.environ.get("QBPROCORE_EXPECT_SPEEDUPS"):
+        pytest.skip("QBPROCORE_EXPECT_SPEEDUPS is not set (only the nox tests session sets it)")
+    assert _parse._speedups is not None, "the C extension was not built or does not import"
+    assert _parse.speedups_enabled()
+
+
+def _messages(data: bytes) -> list[etree._Element]:
+    root = etree.fromstring(data, _parse._parser())
+    return [el for msgs in root for el in msgs]
+
+
+def _c_build(cls: type[qbxml.QbxmlModel], el: etree._Element) -> Any:
+    plan = _parse._compiled_c_plan()
+    return plan.build(cls.__qbxml__.cache["c_index"], el)
+
+
+@needs_c
+@pytest.mark.parametrize(
+    "cls", [*qbxml.REQUEST_TYPES, *qbxml.RESPONSE_TYPES], ids=lambda c: c.__name__
+)
+def test_the_c_walk_reads_every_field_of_every_message_itself(cls: type[qbxml.QbxmlModel]) -> None:
+    filler = _fill.Filler()
+    count = 0
+    for _k, obj, _filled in filler.variants(cls):
+        data = qbxml.dumps(obj, validate=False)
+        (el,) = _messages(data)
+        try:
+            built = _c_build(cls, el)
+        except _parse._speedups.Fallback:  # pragma: no cover - the failure being tested for
+            pytest.fail(f"the C walk left a filled {cls.__name__} to Python:\n{data.decode()}")
+        assert built == obj
+        count += 1
+    assert count >= 1
+
+
+def _doc(record: str, attrs: str = 'statusCode="0" statusSeverity="Info"') -> bytes:
+    return (
+        f'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRs><VendorQueryRs requestID="1" {attrs}>'
+        f"<VendorRet>{record}</VendorRet></VendorQueryRs></QBXMLMsgsRs></QBXML>"
+    ).encode()
+
+
+GOOD = "<ListID>80-1</ListID><Name>Acme</Name>"
+
+# Documents the C walk hands to the Python builders, with why.
+LEFT_TO_PYTHON = {
+    "unknown element": _doc(GOOD + "<NewIn17>x</NewIn17>"),
+    "unknown nested element": _doc(GOOD + "<VendorAddress><Planet>Mars</Planet></VendorAddress>"),
+    "namespaced element": _doc(GOOD + '<x:Name xmlns:x="urn:x">Acme</x:Name>'),
+    "comment inside a value": _doc("<ListID>80-1</ListID><Name>Ac<!-- c -->me</Name>"),
+    "date-time without leading zeros": _doc(GOOD + "<TimeCreated>2024-1-2T10</TimeCreated>"),
+    "bad amount": _doc(GOOD + "<Balance>12,50</Balance>"),
+    "NaN amount": _doc(GOOD + "<Balance>NaN</Balance>"),
+    "Infinity amount": _doc(GOOD + "<Balance>-Infinity</Balance>"),
+    "bad boolean": _doc(GOOD + "<IsActive>yes</IsActive>"),
+    "bad date-time": _doc(GOOD + "<TimeCreated>yesterday</TimeCreated>"),
+    "bad integer attribute": _doc(GOOD, 'statusCode="zero" statusSeverity="Info"'),
+    "empty integer attribute": _doc(GOOD, 'statusCode="" statusSeverity="Info"'),
+}
+
+# Documents the C walk reads itself, however unusual.
+READ_IN_C = {
+    "whitespace and comments between elements": _doc(
+        "\n  <ListID>80-1</ListID>\n  <!-- note --><?pi x?>\n  <Name>Acme</Name>\n"
+    ),
+    "elements out of schema order": _doc("<Name>Acme</Name><ListID>80-1</ListID>"),
+    "empty text and converted elements": _doc(GOOD + "<CompanyName/><Balance></Balance>"),
+    "character references and entities": _doc(
+        "<ListID>80-1</ListID><Name>Caf&#233; &amp; Sons &lt;1&gt; &#x1F3D7;</Name>"
+    ),
+    "CDATA value (lxml makes it text)": _doc("<ListID>80-1</ListID><Name><![CDATA[A & B]]></Name>"),
+    "unknown enum value": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" iteratorRemainingCount="3" iteratorID="{x}"'
+    ),
+    "namespaced attribute": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" xmlns:x="urn:x" x:statusCode="9"'
+    ),
+    "references in an attribute": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" statusMessage="A &amp; B &#233;&#10;C"'
+    ),
+    "line breaks as references in text": _doc("<ListID>80-1</ListID><Name>A&#13;&#10;B</Name>"),
+    "repeated non-list element: the last wins": _doc(GOOD + "<Name>Second</Name>"),
+}
+
+
+def _outcome(data: bytes, c: bool) -> tuple[str, Any]:
+    _parse.use_speedups(c)
+    try:
+        return "ok", qbxml.loads(data)
+    except qbxml.QbxmlError as exc:
+        return type(exc).__name__, str(exc)
+    finally:
+        _parse.use_speedups(_parse._speedups is not None)
+
+
+@needs_c
+@pytest.mark.parametrize("data", LEFT_TO_PYTHON.values(), ids=list(LEFT_TO_PYTHON))
+def test_what_the_c_walk_leaves_to_python_comes_out_the_same(data: bytes) -> None:
+    (rs,) = _messages(data)
+    with pytest.raises(_parse._speedups.Fallback):
+        _c_build(qbxml.VendorQueryRs, rs)
+    assert _outcome(data, c=True) == _outcome(data, c=False)
+
+
+@needs_c
+@pytest.mark.parametrize("data", READ_IN_C.values(), ids=list(READ_IN_C))
+def test_what_the_c_walk_reads_itself_comes_out_the_same(data: bytes) -> None:
+    (rs,) = _messages(data)
+    built = _c_build(qbxml.VendorQueryRs, rs)
+    outcome = _outcome(data, c=False)
+    assert outcome[0] == "ok"
+    assert [built] == outcome[1].responses
+
+
+@needs_c
+def test_the_c_walk_refuses_what_is_not_an_element() -> None:
+    plan = _parse._compiled_c_plan()
+    comment = etree.Comment("x")
+    with pytest.raises(_parse._speedups.Fallback):
+        plan.build(0, comment)
+    with pytest.raises(TypeError, match="lxml element"):
+        plan.build(0, "<VendorRet/>")
+    with pytest.raises(IndexError):
+        plan.build(10**6, etree.Element("VendorRet"))
+
+
+@needs_c
+def test_a_plan_with_a_wrong_spec_is_refused_with_the_reason() -> None:
+    plan_type = _parse._speedups.Plan
+    args = (str, str, str)
+    with pytest.raises(TypeError, match="spec is"):
+        plan_type(((qbxml.Ref, {}, (), "not a tuple"),), *args)
+    with pytest.raises(ValueError, match="no spec number 5"):
+        plan_type(((qbxml.Ref, {}, (), (("Ref", "ref", 2, 0, False, None, 5),), ()),), *args)
+    with pytest.raises(ValueError, match="unknown how 7"):
+        plan_type(((qbxml.Ref, {}, (), (("Ref", "ref", 7, 0, False, None, -1),), ()),), *args)
