@@ -129,3 +129,36 @@ def test_utf16_and_utf32_are_refused_before_parsing(encoding: str) -> None:
         next(qbxml.iterparse(data))
     with pytest.raises(qbxml.QbxmlSecurityError):
         qbxml.loads(text)  # the str is re-encoded as UTF-8 and its DOCTYPE refused
+
+
+BODY = b'<QBXML><QBXMLMsgsRs><VendorQueryRs statusCode="1" statusSeverity="Info"/></QBXMLMsgsRs></QBXML>'
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"<!DOCTYPE QBXML>",
+        b'<?xml version="1.0"?>\n<!-- a <QBXML> in a comment -->\n<?pi x?> <!DOCTYPE QBXML>',
+        b"\xef\xbb\xbf<!DOCTYPE QBXML>",
+        b'<?xml version="1.0"?><!ENTITY x "y">',
+    ],
+    ids=["bare", "after declaration, comment and PI", "after a BOM", "entity in the prolog"],
+)
+def test_loads_reads_the_prolog_and_refuses_a_declaration_there(prolog: bytes) -> None:
+    with pytest.raises(qbxml.QbxmlSecurityError, match="DOCTYPE"):
+        qbxml.loads(prolog + BODY)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BODY.replace(b"<QBXMLMsgsRs>", b'<QBXMLMsgsRs><!ENTITY x "y">'),
+        BODY + b"<!DOCTYPE QBXML>",
+        b'<?xml version="1.0"?><!-- never closed <!DOCTYPE QBXML>' + BODY,
+    ],
+    ids=["entity inside the root", "DOCTYPE after the root", "unclosed comment"],
+)
+def test_declarations_outside_the_prolog_are_not_well_formed(data: bytes) -> None:
+    # lxml refuses these before anything is declared: no entity can be expanded.
+    with pytest.raises(qbxml.QbxmlParseError, match="not well-formed"):
+        qbxml.loads(data)

@@ -35,6 +35,7 @@ from qbprocore.qbxml._config import ParseConfig
 from qbprocore.qbxml._document import QBXMLDocument
 from qbprocore.qbxml._errors import QbxmlParseError, QbxmlSecurityError
 from qbprocore.qbxml._meta import ClassSpec, QbxmlEnum, QbxmlModel, UnknownElement
+from qbprocore.qbxml._prolog import doctype_in_prolog
 
 __all__ = ["iterparse", "loads", "parse_element"]
 
@@ -440,7 +441,7 @@ def _check_no_dtd(data: bytes) -> None:
     qbXML never has one. Markup can't appear literally in character data, so outside
     comments and CDATA (which QuickBooks doesn't write either) these bytes can only be a
     declaration; refusing on sight is simpler and stronger than finding where the prolog ends.
-    (Used on streamed chunks; `loads` reads the prolog, see `_check_prolog`.)
+    (Used on streamed chunks; `loads` reads only the prolog, see `doctype_in_prolog`.)
     """
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise _doctype_refused()
@@ -451,32 +452,6 @@ def _doctype_refused() -> QbxmlSecurityError:
         "refusing a qbXML document with a DOCTYPE: DTDs and entity declarations are not"
         " part of qbXML and could expand entities or reach the network"
     )
-
-
-# What may stand before the root element besides a DOCTYPE: whitespace, the XML declaration
-# and other processing instructions, comments.
-_PROLOG_ITEM = re.compile(rb"[ \t\r\n]*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
-_SPACE = re.compile(rb"[ \t\r\n]*")
-
-
-def _check_prolog(data: bytes) -> None:
-    """Refuse a document whose prolog holds a DOCTYPE, before lxml reads any of it.
-
-    A DOCTYPE can only stand in the prolog: anywhere else it (like an entity declaration
-    outside one) is not well-formed, and lxml refuses the document before anything is
-    declared. So reading the prolog item by item is exact, and costs nothing however large
-    the document, unlike a scan of every byte (`_check_no_dtd`), which took an eighth of the
-    time `loads` spends on a large response. What follows the prolog's items must be the
-    root element: a ``<!`` there that opens no comment is refused. (The check after parsing
-    still catches a DOCTYPE in an encoding whose markup is not ASCII, such as UTF-7.)
-    """
-    pos = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    while (item := _PROLOG_ITEM.match(data, pos)) is not None:
-        pos = item.end()
-    space = _SPACE.match(data, pos)  # always matches, if only the empty string
-    pos = space.end() if space else pos
-    if data.startswith(b"<!", pos) and not data.startswith(b"<!--", pos):
-        raise _doctype_refused()
 
 
 def _to_bytes(data: bytes | str) -> bytes:
@@ -639,7 +614,8 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     if cfg.max_bytes is not None and len(raw) > cfg.max_bytes:
         raise _limit_error(cfg.max_bytes)
     _check_encoding(raw)
-    _check_prolog(raw)
+    if doctype_in_prolog(raw):
+        raise _doctype_refused()
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
