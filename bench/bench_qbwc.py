@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -24,12 +25,15 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from lxml import etree
+
 from qbprocore import qbwc, qbxml
 from qbprocore.testing import FakeQuickBooks, FakeWebConnector
 
 VENDORS = int(os.environ.get("QBPROCORE_BENCH_VENDORS", "20000"))
 PAGE = 100
 QBWC_KIT = "qbwc-kit==0.1.3"
+ROUNDS = int(os.environ.get("QBPROCORE_BENCH_ROUNDS", "3"))
 
 
 class _Timed(FakeQuickBooks):
@@ -89,11 +93,20 @@ def _ours(store: qbwc.SessionStore | None = None, page: int = PAGE) -> tuple[Any
     return service, work
 
 
-def _run(app: Callable[..., Iterable[bytes]], qb: _Timed) -> tuple[float, int, float]:
-    """Total seconds, round trips, and seconds spent inside the WSGI app (the endpoint)."""
+def _run(
+    app: Callable[..., Iterable[bytes]], qb: _Timed, bodies: list[bytes] | None = None
+) -> tuple[float, int, float]:
+    """Total seconds, round trips, and seconds spent inside the WSGI app (the endpoint).
+
+    With ``bodies``, the request bodies are kept there (for `endpoint_floor`).
+    """
     inside = [0.0]
 
     def timed(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if bodies is not None:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            bodies.append(body)
+            environ["wsgi.input"] = io.BytesIO(body)
         start = time.perf_counter()
         try:
             return list(app(environ, start_response))
@@ -110,17 +123,25 @@ def _run(app: Callable[..., Iterable[bytes]], qb: _Timed) -> tuple[float, int, f
     return elapsed, len(result.requests), inside[0]
 
 
-def bench_read(n: int = VENDORS) -> dict[str, float]:
-    qb = _quickbooks(n)
-    service, work = _ours()
-    elapsed, trips, inside = _run(qbwc.wsgi_app(service), qb)
-    assert work.count == n, work.count
-    return {
-        "seconds": elapsed,
-        "round_trips": trips,
-        "quickbooks_seconds": qb.spent,
-        "endpoint_seconds": inside,
-    }
+Endpoint = Callable[[list[bytes] | None], dict[str, float]]
+
+
+def ours(n: int = VENDORS) -> Endpoint:
+    """A function that runs the read once through qbprocore's endpoint."""
+
+    def run(bodies: list[bytes] | None = None) -> dict[str, float]:
+        qb = _quickbooks(n)
+        service, work = _ours()
+        elapsed, trips, inside = _run(qbwc.wsgi_app(service), qb, bodies)
+        assert work.count == n, work.count
+        return {
+            "seconds": elapsed,
+            "round_trips": trips,
+            "quickbooks_seconds": qb.spent,
+            "endpoint_seconds": inside,
+        }
+
+    return run
 
 
 def _install_qbwc_kit() -> str | None:
@@ -145,7 +166,8 @@ def _install_qbwc_kit() -> str | None:
     return target if done.returncode == 0 else None
 
 
-def bench_qbwc_kit(n: int = VENDORS) -> dict[str, float] | None:
+def qbwc_kit(n: int = VENDORS) -> tuple[Endpoint, str] | None:
+    """A function that runs the read once through qbwc-kit (installed from PyPI), its version."""
     target = _install_qbwc_kit()
     if target is None:
         return None
@@ -155,43 +177,87 @@ def bench_qbwc_kit(n: int = VENDORS) -> dict[str, float] | None:
         from qbwc_kit import qbxml as kit_qbxml  # type: ignore[import-not-found]
     finally:
         sys.path.remove(target)
-    counted = {"records": 0}
 
-    class ReadVendors:
-        name = "vendors"
+    def run(bodies: list[bytes] | None = None) -> dict[str, float]:
+        counted = {"records": 0}
 
-        def run(self, ctx: Any) -> Any:
-            request = kit_qbxml.query("Vendor", max_returned=PAGE, iterator="Start")
-            while True:
-                result = yield kit_qbxml.QBXMLRequest([request])
-                page = result.first().raise_for_status()
-                counted["records"] += len(page.records)
-                if not page.has_more:
-                    return
-                request.iterator = "Continue"
-                request.iterator_id = page.iterator_id
+        class ReadVendors:
+            name = "vendors"
 
-    service = qbwc_kit.QBWCService(
-        authenticator=qbwc_kit.StaticAuthenticator("bench", "bench", [ReadVendors()])
-    )
+            def run(self, ctx: Any) -> Any:
+                request = kit_qbxml.query("Vendor", max_returned=PAGE, iterator="Start")
+                while True:
+                    result = yield kit_qbxml.QBXMLRequest([request])
+                    page = result.first().raise_for_status()
+                    counted["records"] += len(page.records)
+                    if not page.has_more:
+                        return
+                    request.iterator = "Continue"
+                    request.iterator_id = page.iterator_id
 
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        # The thinnest WSGI wrapper around qbwc-kit's dispatch(body) -> body.
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        out = service.dispatch(environ["wsgi.input"].read(length)).encode("utf-8")
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
-        return [out]
+        service = qbwc_kit.QBWCService(
+            authenticator=qbwc_kit.StaticAuthenticator("bench", "bench", [ReadVendors()])
+        )
 
-    qb = _quickbooks(n)
-    elapsed, trips, inside = _run(app, qb)
-    assert counted["records"] == n, counted
-    return {
-        "endpoint_seconds": inside,
-        "seconds": elapsed,
-        "round_trips": trips,
-        "quickbooks_seconds": qb.spent,
-        "version": qbwc_kit.__dict__.get("__version__", QBWC_KIT.split("==")[1]),
-    }
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            # The thinnest WSGI wrapper around qbwc-kit's dispatch(body) -> body.
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            out = service.dispatch(environ["wsgi.input"].read(length)).encode("utf-8")
+            start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
+            return [out]
+
+        qb = _quickbooks(n)
+        elapsed, trips, inside = _run(app, qb, bodies)
+        assert counted["records"] == n, counted
+        return {
+            "endpoint_seconds": inside,
+            "seconds": elapsed,
+            "round_trips": trips,
+            "quickbooks_seconds": qb.spent,
+        }
+
+    return run, str(qbwc_kit.__dict__.get("__version__", QBWC_KIT.split("==")[1]))
+
+
+def best_of(endpoints: dict[str, Endpoint], rounds: int = ROUNDS) -> dict[str, dict[str, float]]:
+    """Each endpoint's fastest run (by time inside it), the endpoints taking turns."""
+    best: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for name, run in endpoints.items():
+            result = run(None)
+            if name not in best or result["endpoint_seconds"] < best[name]["endpoint_seconds"]:
+                best[name] = result
+    return best
+
+
+_SOAP_PAYLOADS = (
+    "{http://developer.intuit.com/}response",
+    "{http://developer.intuit.com/}strHCPResponse",
+)
+
+
+def endpoint_floor(bodies: list[bytes]) -> dict[str, float]:
+    """What any endpoint that reads both layers with lxml and checks a memory-hard hash costs.
+
+    Parsing each SOAP body, and the qbXML inside it (the Web Connector sends it as escaped
+    text, so it is parsed twice over, once as text and once as XML), with lxml and building
+    nothing, plus one scrypt check with qbprocore's parameters. Best of three.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    auth = _auth()
+    best = {"lxml_seconds": float("inf"), "scrypt_seconds": float("inf")}
+    for _ in range(3):
+        start = time.perf_counter()
+        for body in bodies:
+            for el in etree.fromstring(body, parser).iter(*_SOAP_PAYLOADS):
+                if el.text:
+                    etree.fromstring(el.text.encode("utf-8"), parser)
+        best["lxml_seconds"] = min(best["lxml_seconds"], time.perf_counter() - start)
+        start = time.perf_counter()
+        assert auth.authenticate("bench", "bench") is not None
+        best["scrypt_seconds"] = min(best["scrypt_seconds"], time.perf_counter() - start)
+    best["seconds"] = best["lxml_seconds"] + best["scrypt_seconds"]
+    return best
 
 
 def bench_store_overhead(calls: int = 400) -> dict[str, float]:
@@ -303,42 +369,56 @@ def bench_peak_memory(target: int = 50 * 1024 * 1024) -> dict[str, float] | None
 
 
 def main() -> str:
-    ours = bench_read()
-    kit = bench_qbwc_kit()
+    endpoints: dict[str, Endpoint] = {"qbprocore.qbwc": ours()}
+    kit = qbwc_kit()
+    if kit is not None:
+        endpoints[f"qbwc-kit {kit[1]}"] = kit[0]
+    best = best_of(endpoints)
+    bodies: list[bytes] = []
+    ours()(bodies)
+    floor = endpoint_floor(bodies)
     store = bench_store_overhead()
     memory = bench_peak_memory()
     n = VENDORS
-    rate = n / ours["seconds"]
-    ours_endpoint = ours["endpoint_seconds"]
+    mine = best["qbprocore.qbwc"]
     lines = [
         "## qbwc: Web Connector endpoint",
         "",
         f"### {n:,}-vendor read (pages of {PAGE}, in-process, through a WSGI app)",
         "",
+        f"Best of {ROUNDS} runs each, the endpoints taking turns.",
+        "",
         "| endpoint | round trips | total s | vendors/s | inside the endpoint s |",
         "|---|---:|---:|---:|---:|",
-        f"| qbprocore.qbwc | {ours['round_trips']:.0f} | {ours['seconds']:.2f} | {rate:,.0f}"
-        f" | {ours_endpoint:.2f} |",
     ]
+    for name, run in best.items():
+        lines.append(
+            f"| {name} | {run['round_trips']:.0f} | {run['seconds']:.2f}"
+            f" | {n / run['seconds']:,.0f} | {run['endpoint_seconds']:.3f} |"
+        )
+    lines.append(
+        f"| floor: lxml parses of the same {len(bodies)} bodies and the qbXML in them,"
+        f" plus one scrypt check | | | | {floor['seconds']:.3f}"
+        f" ({floor['lxml_seconds']:.3f} + {floor['scrypt_seconds']:.3f}) |"
+    )
     if kit is None:
         lines.append(f"| {QBWC_KIT} | — | could not be installed from PyPI here | | |")
     else:
-        kit_endpoint = kit["endpoint_seconds"]
-        lines.append(
-            f"| qbwc-kit {kit['version']} | {kit['round_trips']:.0f} | {kit['seconds']:.2f}"
-            f" | {n / kit['seconds']:,.0f} | {kit_endpoint:.2f} |"
-        )
+        theirs = best[f"qbwc-kit {kit[1]}"]
         lines += [
             "",
             f"Throughput ratio (qbprocore / qbwc-kit): end to end"
-            f" {kit['seconds'] / ours['seconds']:.2f}×, inside the endpoint"
-            f" {kit_endpoint / ours_endpoint:.2f}× (target ≥ 2×).",
+            f" {theirs['seconds'] / mine['seconds']:.2f}×, inside the endpoint"
+            f" {theirs['endpoint_seconds'] / mine['endpoint_seconds']:.2f}× (target ≥ 2×)."
+            f" Twice qbwc-kit's speed inside the endpoint means"
+            f" {theirs['endpoint_seconds'] / 2:.3f} s; the floor alone is"
+            f" {floor['seconds']:.3f} s.",
         ]
     lines += [
         "",
         "The last column is the time spent inside each WSGI app (adapter, SOAP, session,"
         " parsing, the work source), without FakeQuickBooks (the same for both:"
-        f" {ours['quickbooks_seconds']:.2f} s) and the FakeWebConnector driver. qbprocore"
+        f" {mine['quickbooks_seconds']:.2f} s) and the FakeWebConnector driver. qbprocore"
         " parses every page into validated, typed records and checks a scrypt password hash"
         " once per session; qbwc-kit parses into dicts and compares plain text.",
         "",
