@@ -53,7 +53,7 @@ from qbprocore.qbxml._meta import (
 )
 from qbprocore.qbxml._models import *  # noqa: F403 - the generated module lists its names in __all__
 from qbprocore.qbxml._models import REQUEST_TYPES, RESPONSE_TYPES
-from qbprocore.qbxml._parse import iterparse, loads, parse_element
+from qbprocore.qbxml._parse import iterparse, loads, parse_element, speedups_enabled
 from qbprocore.qbxml._schema import schema_path, schema_text
 from qbprocore.qbxml._serialize import dumps, to_element
 from qbprocore.qbxml._status import STATUS_CODES, RetryHint, StatusInfo, describe_status
@@ -66,6 +66,7 @@ __all__ = [  # noqa: PLE0604 - the generated model names are strings from _model
     "iterparse",
     "to_element",
     "parse_element",
+    "speedups_enabled",
     "QBXMLDocument",
     # configuration
     "DEFAULT_VERSION",

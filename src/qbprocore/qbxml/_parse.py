@@ -13,8 +13,10 @@ raise `QbxmlParseError` naming the element.
 Speed: each class gets one closure that walks an element's children with a dict lookup per
 child and fills the instance ``__dict__`` directly (the models are frozen; the checks their
 constructor runs are for values coming from code, not from a parser that already typed them).
-The cyclic garbage collector is paused while a document is turned into objects, because every
-new object would otherwise make it rescan the growing result.
+Where the C extension ``_speedups`` is built, it does the same walk over lxml's tree without a
+Python object per element, and hands anything out of the ordinary back to these closures
+(see "the C walk" below). The cyclic garbage collector is paused while a document is turned
+into objects, because every new object would otherwise make it rescan the growing result.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from lxml import etree
 
@@ -167,11 +169,48 @@ def _read_attributes(
                 ) from None
 
 
+class _Child(NamedTuple):
+    """How one child element of a record is read: the one table both walks follow."""
+
+    attr: str  # the field it fills
+    how: int  # _READ_TEXT, _READ_CONVERTED or _READ_RECORD
+    is_list: bool
+    kind: str
+    enum: type[QbxmlEnum] | None
+    record: ClassSpec | None  # the nested record's spec (_READ_RECORD)
+
+
+def _children(spec: ClassSpec) -> dict[str, _Child]:
+    """Each child element of a ``spec`` record, keyed by its tag, in schema order.
+
+    Text kinds are stored as read; other scalars are converted; class-valued fields are
+    nested records (a repeated choice has one tag per class). A later field with the same
+    tag wins.
+    """
+    children: dict[str, _Child] = {}
+    for f in spec.fields:
+        if f.classes:
+            for tag, sub in zip(f.tags, f.classes, strict=True):
+                children[tag] = _Child(f.attr, _READ_RECORD, f.is_list, f.kind, None, sub.__qbxml__)
+        else:
+            how = _READ_TEXT if f.kind in _PLAIN_TEXT_KINDS else _READ_CONVERTED
+            children[f.tags[0]] = _Child(f.attr, how, f.is_list, f.kind, f.enum, None)
+    return children
+
+
+def _defaults(spec: ClassSpec) -> dict[str, Any]:
+    """A new record's ``__dict__`` before any child is read: every field unset."""
+    defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
+    defaults.update({f.attr: None for f in spec.fields})
+    defaults["unknown_elements"] = ()
+    return defaults
+
+
 _Handler = tuple[str, int, Callable[[Any], Any], bool, str]
 
 
 def _child_handlers(spec: ClassSpec) -> dict[Any, _Handler]:
-    """How to read each child element of a ``spec`` record, keyed by its tag.
+    """How the Python builder reads each child element of a ``spec`` record, by its tag.
 
     Each entry: field name, how to read it (as text, converted, or as a nested record), the
     converter or builder, repeats?, kind. Keys are typed loosely because lookups use whatever
@@ -180,15 +219,14 @@ def _child_handlers(spec: ClassSpec) -> dict[Any, _Handler]:
     response.
     """
     handlers: dict[Any, _Handler] = {}
-    for f in spec.fields:
-        if f.classes:
-            for tag, sub in zip(f.tags, f.classes, strict=True):
-                handlers[tag] = (f.attr, _READ_RECORD, _builder(sub.__qbxml__), f.is_list, f.kind)
-        elif f.kind in _PLAIN_TEXT_KINDS:
-            handlers[f.tags[0]] = (f.attr, _READ_TEXT, str, f.is_list, f.kind)
+    for tag, c in _children(spec).items():
+        if c.record is not None:
+            read: Callable[[Any], Any] = _builder(c.record)
+        elif c.how == _READ_TEXT:
+            read = str
         else:
-            convert = _fast_converter(f.kind, f.enum)
-            handlers[f.tags[0]] = (f.attr, _READ_CONVERTED, convert, f.is_list, f.kind)
+            read = _fast_converter(c.kind, c.enum)
+        handlers[tag] = (c.attr, c.how, read, c.is_list, c.kind)
     return handlers
 
 
@@ -228,9 +266,7 @@ def _builder(spec: ClassSpec) -> Builder:
     attr_handlers: dict[str, tuple[str, Callable[[str], Any], str]] = {
         a.name: (a.attr, _scalar_text_converter(a.kind, a.enum), a.kind) for a in spec.attributes
     }
-    defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
-    defaults.update({f.attr: None for f in spec.fields})
-    defaults["unknown_elements"] = ()
+    defaults = _defaults(spec)
     list_fields = tuple(f.attr for f in spec.fields if f.is_list)
     get = handlers.get
     text_get = {tag: h[0] for tag, h in handlers.items() if h[1] == _READ_TEXT and not h[3]}.get
@@ -312,7 +348,15 @@ _c_compiled: Any = None  # the compiled Plan
 
 
 def speedups_enabled() -> bool:
-    """True when the C walk is built and switched on (see `use_speedups`)."""
+    """Whether `loads` and `iterparse` build records with the C walk.
+
+    The C walk (``qbprocore.qbxml._speedups``) is built when the package is installed with a
+    C compiler at hand; ``QBPROCORE_PURE_PYTHON=1`` in the environment switches it off.
+    Results are the same either way; only the speed differs.
+
+    Returns:
+        True when the extension is built and in use.
+    """
     return _c_enabled
 
 
@@ -324,43 +368,38 @@ def use_speedups(enabled: bool) -> None:
     _c_enabled = enabled
 
 
-def _members(enum: type[QbxmlEnum] | None) -> dict[str, Any] | None:
-    return None if enum is None else dict(enum._value2member_map_)
-
-
-def _c_field(
-    tag: str, attr: str, how: int, kind: str, *, is_list: bool, enum: Any
-) -> tuple[Any, ...]:
-    if kind in _PLAIN_TEXT_KINDS:
-        return (tag, attr, how, 0, is_list, None, -1)
-    return (tag, attr, how, _C_KINDS[kind], is_list, _members(enum), -1)
+def _c_kind(kind: str) -> int:
+    return 0 if kind in _PLAIN_TEXT_KINDS else _C_KINDS[kind]
 
 
 def _c_spec(spec: ClassSpec, index: dict[int, int]) -> tuple[Any, ...]:
-    """One model class for the C walk: the same table `_builder` reads, in schema order."""
-    fields: dict[str, tuple[Any, ...]] = {}  # by tag: a later field with the same tag wins
-    for f in spec.fields:
-        if f.classes:
-            for tag, sub in zip(f.tags, f.classes, strict=True):
-                sub_index = index[id(sub.__qbxml__)]
-                fields[tag] = (tag, f.attr, _READ_RECORD, 0, f.is_list, None, sub_index)
-        elif f.kind in _PLAIN_TEXT_KINDS:
-            fields[f.tags[0]] = _c_field(
-                f.tags[0], f.attr, _READ_TEXT, f.kind, is_list=f.is_list, enum=None
-            )
-        else:
-            fields[f.tags[0]] = _c_field(
-                f.tags[0], f.attr, _READ_CONVERTED, f.kind, is_list=f.is_list, enum=f.enum
-            )
-    attributes = {
-        a.name: _c_field(a.name, a.attr, _READ_CONVERTED, a.kind, is_list=False, enum=a.enum)
+    """One model class for the C walk, from the same table the Python builder reads."""
+    fields = tuple(
+        (
+            tag,
+            c.attr,
+            c.how,
+            _c_kind(c.kind) if c.record is None else 0,
+            c.is_list,
+            None if c.enum is None else dict(c.enum._value2member_map_),
+            -1 if c.record is None else index[id(c.record)],
+        )
+        for tag, c in _children(spec).items()
+    )
+    attributes = {  # by name: a later attribute with the same name wins, as in the builder
+        a.name: (
+            a.name,
+            a.attr,
+            _READ_CONVERTED,
+            _c_kind(a.kind),
+            False,
+            None if a.enum is None else dict(a.enum._value2member_map_),
+            -1,
+        )
         for a in spec.attributes
     }
-    defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
-    defaults.update({f.attr: None for f in spec.fields})
-    defaults["unknown_elements"] = ()
     lists = tuple(f.attr for f in spec.fields if f.is_list)
-    return (spec.cls, defaults, lists, tuple(fields.values()), tuple(attributes.values()))
+    return (spec.cls, _defaults(spec), lists, fields, tuple(attributes.values()))
 
 
 def _compiled_c_plan() -> Any:
