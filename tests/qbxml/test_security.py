@@ -131,7 +131,10 @@ def test_utf16_and_utf32_are_refused_before_parsing(encoding: str) -> None:
         qbxml.loads(text)  # the str is re-encoded as UTF-8 and its DOCTYPE refused
 
 
-BODY = b'<QBXML><QBXMLMsgsRs><VendorQueryRs statusCode="1" statusSeverity="Info"/></QBXMLMsgsRs></QBXML>'
+BODY = (
+    b'<QBXML><QBXMLMsgsRs><VendorQueryRs statusCode="1" statusSeverity="Info"/>'
+    b"</QBXMLMsgsRs></QBXML>"
+)
 
 
 @pytest.mark.parametrize(
