@@ -8,7 +8,10 @@ type itself (no silent fallback), and everything it leaves to Python comes out t
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -163,3 +166,39 @@ def test_a_plan_with_a_wrong_spec_is_refused_with_the_reason() -> None:
         plan_type(((qbxml.Ref, {}, (), (("Ref", "ref", 2, 0, False, None, 5),), ()),), *args)
     with pytest.raises(ValueError, match="unknown how 7"):
         plan_type(((qbxml.Ref, {}, (), (("Ref", "ref", 7, 0, False, None, -1),), ()),), *args)
+
+
+@needs_c
+def test_the_c_walk_leaks_nothing_on_its_road_or_when_it_falls_back() -> None:
+    # A missing DECREF on any path (a value, a list, a fallback) would leave objects behind
+    # on every parse: growth in proportion to the rounds.
+    docs = [*LEFT_TO_PYTHON.values(), *READ_IN_C.values()]
+    filler = _fill.Filler()
+    for cls in (qbxml.BillQueryRs, qbxml.VendorQueryRs, qbxml.PurchaseOrderQueryRs):
+        docs += [qbxml.dumps(obj, validate=False) for _k, obj, _f in filler.variants(cls)]
+    elements = [el for data in docs for el in _messages(data)]
+
+    def parse_all() -> None:
+        for data in docs:
+            with contextlib.suppress(qbxml.QbxmlError):
+                qbxml.loads(data)
+        for el in elements:  # built as a vendor response: the others fall back part-way
+            with contextlib.suppress(_parse._speedups.Fallback):
+                _c_build(qbxml.VendorQueryRs, el)
+
+    for _ in range(5):
+        parse_all()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        parse_all()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(40):
+            parse_all()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # One leaked small object per document per round would be over 100 KB.
+    assert grown < 8_000, f"{grown} bytes left behind by {40 * len(docs)} parses"
