@@ -254,7 +254,9 @@ read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values)
             if (attribute_text(a, &text) < 0) {
                 return -1;
             }
-            /* An attribute is converted even when empty, as the Python builder does. */
+            /* The Python builder converts an attribute even when empty: as text that is "";
+             * for any other kind, what it makes of "" (an error, or an unknown enum value)
+             * is left to it. */
             PyObject *value = f->kind == K_TEXT ? decode(text)
                               : *text == '\0'   ? fallback()
                                                 : convert(plan, f, text);
