@@ -98,36 +98,20 @@ conversion_failed(void)
 /* -- reading values ------------------------------------------------------------------------ */
 
 /*
- * The text of a leaf element, as lxml's .text gives it when the element holds at most one
- * text node: *text is NULL for an empty element. Returns -1 (Fallback set) for any other
- * content, which the Python builder reads its own way.
+ * The text held by an element's or attribute's children, as lxml gives it when they are at
+ * most one text node: *text is ``empty`` when there are none (NULL for an element, whose
+ * .text is then None; "" for an attribute). Returns -1 (Fallback set) for any other content,
+ * which the Python builder reads its own way.
  */
 static int
-leaf_text(xmlNode *node, const xmlChar **text)
+single_text(xmlNode *children, const xmlChar *empty, const xmlChar **text)
 {
-    xmlNode *c = node->children;
-    if (c == NULL) {
-        *text = NULL;
+    if (children == NULL) {
+        *text = empty;
         return 0;
     }
-    if (c->type == XML_TEXT_NODE && c->next == NULL && c->content != NULL) {
-        *text = c->content;
-        return 0;
-    }
-    fallback();
-    return -1;
-}
-
-static int
-attribute_text(xmlAttr *a, const xmlChar **text)
-{
-    xmlNode *c = a->children;
-    if (c == NULL) {
-        *text = (const xmlChar *)"";
-        return 0;
-    }
-    if (c->type == XML_TEXT_NODE && c->next == NULL && c->content != NULL) {
-        *text = c->content;
+    if (children->type == XML_TEXT_NODE && children->next == NULL && children->content != NULL) {
+        *text = children->content;
         return 0;
     }
     fallback();
@@ -251,7 +235,7 @@ read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values)
                 continue;
             }
             const xmlChar *text;
-            if (attribute_text(a, &text) < 0) {
+            if (single_text(a->children, (const xmlChar *)"", &text) < 0) {
                 return -1;
             }
             /* The Python builder converts an attribute even when empty: as text that is "";
@@ -284,7 +268,7 @@ read_child(Plan *plan, const Field *f, xmlNode *child, int depth)
         return build(plan, &plan->specs[f->sub], child, depth + 1);
     }
     const xmlChar *text;
-    if (leaf_text(child, &text) < 0) {
+    if (single_text(child->children, NULL, &text) < 0) {
         return NULL;
     }
     if (f->how == READ_TEXT) {
