@@ -20,47 +20,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 from qbprocore import procore, qbwc
 from qbprocore.server import create_app, parse_config
 from qbprocore.sync import Connection, ItemStatus, PostgresStore, Side
-from qbprocore.testing import FakeQuickBooks, FakeWebConnector
+from qbprocore.testing import FakeQuickBooks, FakeWebConnector, serve_asgi
 
 DSN = os.environ.get("QBPROCORE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "load-test-password"
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/qbwc"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -123,7 +96,11 @@ def run_load(
                     errors.append(f"{tenant}: update ended {result.status} ({result.last_error})")
 
     started = time.perf_counter()
-    with _serving(app) as url, ThreadPoolExecutor(max_workers=concurrency) as pool:
+    with (
+        serve_asgi(app, lifespan="on") as base,
+        ThreadPoolExecutor(max_workers=concurrency) as pool,
+    ):
+        url = f"{base}/qbwc"
         futures = [pool.submit(one, t) for t in books]
         for future in futures:
             exc = future.exception(timeout=timeout)

@@ -7,39 +7,16 @@ uvicorn on 127.0.0.1, in the same run: records returned, requests made, wall tim
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from qbprocore import procore as ours
-from qbprocore.testing import FakeProcore
+from qbprocore.testing import FakeProcore, serve_asgi
 
 PROJECTS = 5_000
 _REDIRECT = "http://127.0.0.1/callback"
-
-
-@contextmanager
-def _serving(app: Any) -> Iterator[str]:
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
 
 
 def _refresh_token(fake: FakeProcore, base: str) -> str:
@@ -65,7 +42,7 @@ def run(projects: int = PROJECTS) -> dict[str, Any]:
     for n in range(projects):
         fake.add_project(name=f"Project {n:05}")
     out: dict[str, Any] = {"projects": projects}
-    with _serving(fake) as base:
+    with serve_asgi(fake) as base:
         env = ours.Environment.custom(name="bench", login_url=base, api_url=base)
         auth = ours.ProcoreAuth.client_credentials(
             environment=env, client_id=fake.client_id, client_secret=fake.client_secret

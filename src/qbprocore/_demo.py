@@ -23,9 +23,7 @@ from __future__ import annotations
 import collections
 import json
 import pathlib
-import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,7 +35,7 @@ import attrs
 from qbprocore import procore, qbwc
 from qbprocore.server import create_app, parse_config
 from qbprocore.sync import Entity, ItemStatus, LedgerRecord, SQLiteStore, reconcile_store
-from qbprocore.testing import SimulatedConnector
+from qbprocore.testing import SimulatedConnector, serve_asgi
 from qbprocore.testing._company import company_mapping, enter_bookkeeping, seed_company
 from qbprocore.testing._harness import SIMULATED_PASSWORD, SIMULATED_USER
 
@@ -50,8 +48,6 @@ def _serve(sim: SimulatedConnector) -> Iterator[str]:
 
     uvicorn serves it on a free port in a thread; yields the Web Connector endpoint's URL.
     """
-    import uvicorn
-
     config = parse_config(
         {
             "database": "sqlite:///unused.db",  # the store is passed in below
@@ -68,21 +64,8 @@ def _serve(sim: SimulatedConnector) -> Iterator[str]:
         environ={},
     )
     app = create_app(config, store=sim.store, token_store=procore.MemoryTokenStore())
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the reference server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/qbwc"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+    with serve_asgi(app, lifespan="on") as base:
+        yield f"{base}/qbwc"
 
 
 def _bar(done: int, total: int, label: str, stream: TextIO) -> None:

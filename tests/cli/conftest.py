@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -80,36 +76,6 @@ def demo_copy(demo_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "demo.db"
     shutil.copy(demo_db, target)
     return target
-
-
-def free_socket() -> socket.socket:
-    """A listening-ready socket bound to a free port on 127.0.0.1."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def serving(app: Any, sock: socket.socket) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn in a thread on ``sock``; yield its base URL."""
-    import uvicorn
-
-    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:

@@ -18,8 +18,8 @@ from qbprocore import procore
 from qbprocore.cli import main
 from qbprocore.server import ConfigError, JsonFormatter, create_app, credentials_key, load_config
 from qbprocore.sync import Entity, Side, SQLiteStore
-from qbprocore.testing import FakeProcore, FakeQuickBooks, FakeWebConnector
-from tests.cli.conftest import PASSWORD, PASSWORD_HASH, free_socket, serving, wait_for, write_config
+from qbprocore.testing import FakeProcore, FakeQuickBooks, FakeWebConnector, free_socket, serve_asgi
+from tests.cli.conftest import PASSWORD, PASSWORD_HASH, wait_for, write_config
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_health_wsdl_and_a_full_web_connector_update(config_file: Path) -> None:
     app = create_app(load_config(config_file, environ={}))
     assert app.worker is None  # no Procore configured: nothing runs in the background
     qb = _quickbooks()
-    with serving(app, free_socket()) as base:
+    with serve_asgi(app, lifespan="on") as base:
         health = httpx.get(f"{base}/health")
         assert health.status_code == 200
         assert health.json() == {"ok": True, "database": True, "schema_version": 1}
@@ -159,7 +159,7 @@ def test_oauth_then_update_then_worker_writes_to_procore_and_logs_hold_no_secret
     app = create_app(config, procore_http=http)
     assert app.worker is not None
     qb = _quickbooks()
-    with serving(app, sock) as base, httpx.Client(base_url=base) as browser:
+    with serve_asgi(app, sock=sock, lifespan="on") as base, httpx.Client(base_url=base) as browser:
         start = browser.get("/oauth/start", params={"connection": "acme"})
         assert start.status_code == 302
         consent = http.get(start.headers["location"])  # Procore's consent page says yes

@@ -12,8 +12,8 @@ import httpx
 from lxml import etree
 
 from qbprocore.sync import Entity, SQLiteStore
-from qbprocore.testing import FakeQuickBooks, FakeWebConnector
-from tests.cli.conftest import PASSWORD, free_socket, wait_for, write_config
+from qbprocore.testing import FakeQuickBooks, FakeWebConnector, free_socket
+from tests.cli.conftest import PASSWORD, wait_for, write_config
 
 
 def _run(

@@ -9,6 +9,8 @@
   real call order, with a round-trip cap and a transcript.
 - `SimulatedConnector` — all of the above wired to the real endpoint, engine and store: one
   connection you can `SimulatedConnector.cycle` like a deployment does on a schedule.
+- `serve_asgi` — an ASGI app (the reference server, `FakeProcore`) served by uvicorn on
+  127.0.0.1 in a thread, for a real HTTP server in demos and tests.
 
 Nothing in the library imports this package; it may import everything.
 """
@@ -20,6 +22,7 @@ from qbprocore.testing._fake_quickbooks import FakeQuickBooks, QuickBooksAnswer
 from qbprocore.testing._fake_web_connector import FakeWebConnector, TranscriptEntry, UpdateResult
 from qbprocore.testing._harness import Cycle, SimulatedConnector
 from qbprocore.testing._procore_clock import FakeClock
+from qbprocore.testing._serve import free_socket, serve_asgi
 
 __all__ = [
     "Cycle",
@@ -32,4 +35,6 @@ __all__ = [
     "SimulatedConnector",
     "TranscriptEntry",
     "UpdateResult",
+    "free_socket",
+    "serve_asgi",
 ]
