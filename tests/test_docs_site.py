@@ -15,9 +15,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import difflib
-import io
 import re
 import subprocess
 import sys
@@ -27,7 +24,7 @@ import pytest
 
 import qbprocore
 from qbprocore import procore, qbwc, qbxml, sync
-from tests.sync.test_docs_sync import NOT_RUN, blocks
+from tests.sync.test_docs_sync import blocks, run_page
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -42,13 +39,6 @@ PAGES = [
 ]
 
 
-def _diff(expected: str, actual: str) -> str:
-    lines = difflib.unified_diff(
-        expected.splitlines(), actual.splitlines(), "page", "printed", lineterm=""
-    )
-    return "\n".join(lines)
-
-
 def _text(name: str) -> str:
     return (DOCS / name).read_text(encoding="utf-8")
 
@@ -59,30 +49,7 @@ def _text(name: str) -> str:
 @pytest.mark.parametrize("name", PAGES)
 def test_page_code_runs_and_prints_what_the_page_shows(name: str) -> None:
     """Each python block runs; its printed output is the ``text`` block that follows it."""
-    page = DOCS / name
-    found = blocks(page)
-    namespace: dict[str, object] = {"__name__": f"docs.{name}"}
-    ran = 0
-    for i, (lang, line, code) in enumerate(found):
-        if lang != "python":
-            continue
-        if code.startswith(NOT_RUN):
-            assert code[len(NOT_RUN) :].strip(), f"{name}:{line}: '# not run:' needs a reason"
-            continue
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            # Pad so a traceback's line number is the line in the Markdown file.
-            exec(compile("\n" * (line - 1) + code, str(page), "exec"), namespace)
-        ran += 1
-        following = found[i + 1] if i + 1 < len(found) else None
-        printed = out.getvalue()
-        if following is not None and following[0] == "text":
-            assert printed == following[2], (
-                f"{name}:{line}: printed output differs from the page:\n"
-                + _diff(following[2], printed)
-            )
-        else:
-            assert printed == "", f"{name}:{line}: prints output the page does not show:\n{printed}"
+    ran = run_page(DOCS / name)
     if name in TUTORIALS:
         assert ran >= 5, f"{name} has too few runnable blocks"
 

@@ -8,6 +8,7 @@ that block prints, and must match it exactly.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import re
 from pathlib import Path
@@ -30,11 +31,16 @@ def blocks(page: Path) -> list[tuple[str, int, str]]:
     ]
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_page_code_runs_and_prints_what_the_page_shows(name: str) -> None:
-    page = DOCS / name
+def run_page(page: Path) -> int:
+    """Run ``page``'s python blocks in order in one namespace; return how many ran.
+
+    A ``text`` block right after a python block is what that block prints, exactly; a
+    python block without one must print nothing. Tracebacks point at the Markdown line.
+    (The other docs tests run their pages with this too.)
+    """
+    name = page.name
     found = blocks(page)
-    namespace: dict[str, object] = {"__name__": f"docs.{name}"}
+    namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
     ran = 0
     for i, (lang, line, code) in enumerate(found):
         if lang != "python":
@@ -48,11 +54,27 @@ def test_page_code_runs_and_prints_what_the_page_shows(name: str) -> None:
             exec(compile("\n" * (line - 1) + code, str(page), "exec"), namespace)
         ran += 1
         following = found[i + 1] if i + 1 < len(found) else None
+        printed = out.getvalue()
         if following is not None and following[0] == "text":
-            assert out.getvalue() == following[2], f"{name}:{line}: printed output differs"
+            assert printed == following[2], (
+                f"{name}:{line}: printed output differs from the page:\n"
+                + _diff(following[2], printed)
+            )
         else:
-            assert out.getvalue() == "", f"{name}:{line}: prints output the page does not show"
-    assert ran >= 3, f"{name} has too few runnable blocks"
+            assert printed == "", f"{name}:{line}: prints output the page does not show:\n{printed}"
+    return ran
+
+
+def _diff(expected: str, actual: str) -> str:
+    lines = difflib.unified_diff(
+        expected.splitlines(), actual.splitlines(), "page", "printed", lineterm=""
+    )
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_code_runs_and_prints_what_the_page_shows(name: str) -> None:
+    assert run_page(DOCS / name) >= 3, f"{name} has too few runnable blocks"
 
 
 def test_pages_are_in_the_nav() -> None:
