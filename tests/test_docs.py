@@ -163,55 +163,15 @@ def test_reference_parts_table_names_real_classes() -> None:
     assert not unknown, f"docs/reference/qbxml.md names classes qbxml does not have: {unknown}"
 
 
-# -- the error tree on the reference index ---------------------------------------------------------
-
-# One line of the drawn tree: box-drawing prefix, class name, optional "(Builtin, ...)" bases.
-_TREE_LINE = re.compile(
-    r"^(?P<prefix>(?:[│ ] {3})*(?:[├└]── )?)(?P<name>\w+)(?: \((?P<bases>[\w, ]+)\))?"
-)
+# -- the error tree ------------------------------------------------------------------------------
 
 
-def _public_errors() -> dict[str, type[BaseException]]:
-    import qbprocore
-    from qbprocore import procore
-
-    found: dict[str, type[BaseException]] = {"QbprocoreError": qbprocore.QbprocoreError}
-    for module in (qbxml, procore):
-        for name in module.__all__:
-            obj = getattr(module, name)
-            if isinstance(obj, type) and issubclass(obj, BaseException):
-                found[name] = obj
-    return found
-
-
-def test_error_tree_matches_the_code() -> None:
-    """The tree on docs/reference/index.md draws every public error under its real base."""
+def test_the_error_tree_is_drawn_once_on_the_exceptions_page() -> None:
+    """The reference index points at the tree (checked in test_docs_site) and draws none."""
     page = (DOCS / "reference" / "index.md").read_text(encoding="utf-8")
-    section = page.split("## The error tree", 1)[1]
-    tree = re.search(r"```text\n(.*?)```", section, flags=re.S)
-    assert tree is not None, "no ```text block under '## The error tree'"
-    errors = _public_errors()
-    drawn: list[str] = []
-    parents: list[str] = []  # the chain of names above the current line, by depth
-    for line in tree.group(1).splitlines():
-        if not line.strip():
-            parents = []
-            continue
-        m = _TREE_LINE.match(line)
-        assert m is not None, f"unreadable tree line: {line!r}"
-        name, depth = m.group("name"), len(m.group("prefix")) // 4
-        assert name in errors, f"the tree names {name}, which is not a public error"
-        cls = errors[name]
-        if depth:
-            parent = parents[depth - 1]
-            assert errors[parent] in cls.__bases__, f"{name} is drawn under {parent}"
-        builtins = {b.__name__ for b in cls.__bases__ if b.__module__ == "builtins"} - {"Exception"}
-        written = {b.strip() for b in (m.group("bases") or "").split(",") if b.strip()}
-        assert written == builtins, f"{name}: drawn with bases {written}, has {builtins}"
-        parents = [*parents[:depth], name]
-        drawn.append(name)
-    missing = sorted(set(errors) - set(drawn))
-    assert not missing, f"public errors missing from the tree in docs/reference/index.md: {missing}"
+    section = page.split("## The error tree", 1)[1].split("\n## ", 1)[0]
+    assert "](exceptions.md)" in section
+    assert "```text" not in section, "a second copy of the error tree would drift"
 
 
 def test_index_quick_start_is_the_readme_quick_start() -> None:
