@@ -721,7 +721,7 @@ class Generator:
         else:
             base = PY_TYPES[fd.kind]
         if fd.is_list:
-            return f"list[{base}]"
+            return f"tuple[{base}, ...]"
         return base if fd.required else f"{base} | None"
 
     def emit_python(self) -> str:
@@ -844,13 +844,16 @@ class Generator:
         for fd in self.fields[key]:
             t = self.py_type(fd)
             if fd.is_list:
+                # Stored as a tuple (a record is immutable all the way down); a list is
+                # accepted too, and `_init` turns it into a tuple.
+                item = t[len("tuple[") : -len(", ...]")]
                 members.append(
                     (
                         fd.attr,
                         t,
-                        " = attrs.field(factory=list)",
-                        f"{fd.attr}: {t} | None = None",
-                        f"[] if {fd.attr} is None else {fd.attr}",
+                        " = ()",
+                        f"{fd.attr}: {t} | list[{item}] = ()",
+                        fd.attr,
                     )
                 )
             elif fd.required:

@@ -276,7 +276,7 @@ def test_large_responses_are_streamed(
         # Streamed: messages keep their status and iterator attributes, not their records.
         first = work.received[0].exchanges[0].response
         assert first is not None
-        assert first.records == []
+        assert first.records == ()
         assert first.iterator_remaining_count == 60  # type: ignore[attr-defined]
 
 

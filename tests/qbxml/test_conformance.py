@@ -550,7 +550,7 @@ def test_captured_bill_query_response_keeps_every_bill(reference_dir: Path) -> N
     assert first.time_created.utcoffset() == datetime.timedelta(hours=-8)
     assert all(isinstance(b.is_paid, bool) for b in rs.bill_ret)
     # Streaming gives the same records.
-    assert list(qbxml.iterparse(raw, records=["BillRet"]))[:-1] == rs.bill_ret
+    assert tuple(qbxml.iterparse(raw, records=["BillRet"]))[:-1] == rs.bill_ret
 
 
 def test_a_response_inside_a_request_set_is_not_taken_for_a_request() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 from decimal import Decimal
 
 import pytest
@@ -99,6 +100,19 @@ def test_repeated_lines_are_all_kept_in_order() -> None:
     assert [line.amount for line in bill.expense_line_ret] == [Decimal("1250.00"), Decimal("-0.01")]
     kinds = [type(line).__name__ for line in bill.item_line_ret_or_item_group_line_ret]
     assert kinds == ["ItemGroupLineRet", "ItemLineRet"]
+
+
+def test_repeated_fields_are_tuples_and_plain_records_untracked_by_gc() -> None:
+    bill = qbxml.loads(bill_doc()).responses[0].bill_ret[0]  # type: ignore[attr-defined]
+    assert type(bill.expense_line_ret) is tuple
+    assert type(bill.item_line_ret_or_item_group_line_ret) is tuple
+    assert bill.linked_txn == ()  # an absent repeated element: the empty tuple, no new list
+    # A line holding only text, amounts and empty tuples is nothing the garbage collector has
+    # to visit: its fields dict is untracked (a list per empty field would make it tracked).
+    line = bill.expense_line_ret[1]
+    assert line.account_ref is None
+    assert not gc.is_tracked(line.__dict__)
+    assert gc.is_tracked(bill.__dict__)  # it holds records, which may be
 
 
 def test_unknown_enum_values_and_elements_are_kept() -> None:

@@ -88,11 +88,16 @@ def test_integers_refuse_booleans() -> None:
         qbxml.VendorQueryRq(max_returned=True)
 
 
-def test_repeatable_elements_are_always_lists() -> None:
+def test_repeatable_elements_are_always_tuples() -> None:
     rq = qbxml.VendorQueryRq()
-    assert rq.list_id == []
-    assert qbxml.VendorQueryRq(list_id=["1"]).list_id == ["1"]
-    with pytest.raises(qbxml.QbxmlValueError, match="list_id must be a list"):
+    assert rq.list_id == ()
+    given = ["1", "2"]
+    kept = qbxml.VendorQueryRq(list_id=given).list_id
+    assert type(kept) is tuple
+    given.append("3")  # the record does not share the caller's list
+    assert kept == ("1", "2")
+    assert qbxml.VendorQueryRq(list_id=("1",)).list_id == ("1",)
+    with pytest.raises(qbxml.QbxmlValueError, match="list_id must be a tuple or list"):
         qbxml.VendorQueryRq(list_id="80000001-1700000000")  # type: ignore[arg-type]
     with pytest.raises(qbxml.QbxmlValueError, match="list_id must be str"):
         qbxml.VendorQueryRq(list_id=[1])  # type: ignore[list-item]
@@ -104,7 +109,7 @@ def test_repeated_choice_keeps_one_ordered_list_of_either_type() -> None:
     bill = qbxml.BillAdd(
         vendor_ref=qbxml.Ref(full_name="A"), item_line_add_or_item_group_line_add=[group, item]
     )
-    assert bill.item_line_add_or_item_group_line_add == [group, item]
+    assert bill.item_line_add_or_item_group_line_add == (group, item)
     with pytest.raises(qbxml.QbxmlValueError, match="ItemLineAdd or ItemGroupLineAdd"):
         qbxml.BillAdd(
             vendor_ref=qbxml.Ref(full_name="A"),

@@ -505,9 +505,9 @@ def test_payment_issued_becomes_a_bill_payment_check() -> None:
     )
     check = mapped(sync.payment_to_bill_payment(paid, CTX))
     assert isinstance(check, qbxml.BillPaymentCheckAdd)
-    assert check.applied_to_txn_add == [
-        qbxml.AppliedToTxnAdd(txn_id="B-9", payment_amount=Decimal("2500.00"))
-    ]
+    assert check.applied_to_txn_add == (
+        qbxml.AppliedToTxnAdd(txn_id="B-9", payment_amount=Decimal("2500.00")),
+    )
     assert (check.ref_number, check.bank_account_ref) == ("10455", qbxml.Ref(full_name="Checking"))
     qbxml.dumps(qbxml.BillPaymentCheckAddRq(request_id="1", bill_payment_check_add=check))
 

@@ -203,7 +203,7 @@ def test_bills_refs_filters_and_deletion(qb: FakeQuickBooks) -> None:
     second = one(qb, bill("Baker Steel", "INV-2")).bill_ret
     by_ref = one(qb, qbxml.BillQueryRq(ref_number=["inv-2"]))
     assert [b.txn_id for b in by_ref.bill_ret] == [second.txn_id]
-    assert by_ref.bill_ret[0].expense_line_ret == []  # lines only with IncludeLineItems
+    assert by_ref.bill_ret[0].expense_line_ret == ()  # lines only with IncludeLineItems
     with_lines = one(qb, qbxml.BillQueryRq(txn_id=[first.txn_id], include_line_items=True))
     assert len(with_lines.bill_ret[0].expense_line_ret) == 1
     window = qbxml.ModifiedDateRangeFilter(from_modified_date=second.time_modified)
@@ -281,7 +281,7 @@ def test_hcp_response_negotiates_and_describes_the_company() -> None:
     assert company.company_ret.company_name == "Harbor Builders"
     assert prefs.preferences_ret.purchases_and_vendors_preferences.days_bills_are_due == 30
     host_rs = one(qb, qbxml.HostQueryRq())
-    assert host_rs.host_ret.supported_qbxml_version == ["12.0", "13.0"]
+    assert host_rs.host_ret.supported_qbxml_version == ("12.0", "13.0")
     assert one(qb, qbxml.CompanyQueryRq()).company_ret.company_name == "Harbor Builders"
     assert one(qb, qbxml.PreferencesQueryRq()).status_code == 0
 

@@ -204,7 +204,7 @@ def test_purchase_order_query_filters_and_line_items(qb: FakeQuickBooks) -> None
     since = one(qb, qbxml.PurchaseOrderQueryRq(modified_date_range_filter=window))
     assert [p.ref_number for p in since.purchase_order_ret] == ["SC-2"]
     nothing = one(qb, qbxml.PurchaseOrderQueryRq(ref_number=["SC-404"]))
-    assert (nothing.status_code, nothing.purchase_order_ret) == (1, [])
+    assert (nothing.status_code, nothing.purchase_order_ret) == (1, ())
 
 
 def test_purchase_order_mod_adds_keeps_changes_and_deletes_lines(qb: FakeQuickBooks) -> None:
@@ -373,7 +373,7 @@ def test_estimate_add_query_and_mod(qb: FakeQuickBooks) -> None:
     assert len(everything.estimate_ret[0].estimate_line_ret_or_estimate_line_group_ret) == 2
     job_only = one(qb, qbxml.EstimateQueryRq(entity_filter=qbxml.EntityFilter(full_name=[JOB])))
     assert [e.txn_id for e in job_only.estimate_ret] == [est.txn_id]
-    assert job_only.estimate_ret[0].estimate_line_ret_or_estimate_line_group_ret == []
+    assert job_only.estimate_ret[0].estimate_line_ret_or_estimate_line_group_ret == ()
     children = qbxml.EntityFilter(full_name_with_children="Harbor Health")
     assert len(one(qb, qbxml.EstimateQueryRq(entity_filter=children)).estimate_ret) == 2
     window = qbxml.ModifiedDateRangeFilter(from_modified_date=other.time_modified)
@@ -434,7 +434,7 @@ def test_bill_linked_to_a_purchase_order(qb: FakeQuickBooks) -> None:
     )
     assert bill.item_line_ret_or_item_group_line_ret[0].customer_ref.full_name == JOB
     plain = one(qb, qbxml.BillQueryRq(txn_id=[bill.txn_id]))
-    assert plain.bill_ret[0].linked_txn == []  # linked transactions only when asked for
+    assert plain.bill_ret[0].linked_txn == ()  # linked transactions only when asked for
     linked = one(qb, qbxml.BillQueryRq(txn_id=[bill.txn_id], include_linked_txns=True))
     assert [t.txn_id for t in linked.bill_ret[0].linked_txn] == [po.txn_id]
     # The purchase order was received against: it names the bill and has a new EditSequence.
@@ -527,7 +527,7 @@ def test_bill_mod_header_and_lines(qb: FakeQuickBooks) -> None:
         )
     )
     cleared = one(qb, clear).bill_ret
-    assert cleared.item_line_ret_or_item_group_line_ret == []
+    assert cleared.item_line_ret_or_item_group_line_ret == ()
     assert cleared.amount_due == D("95.00")
 
     changed = qb.modify_bill(bill.txn_id or "", memo="By hand")
@@ -615,7 +615,7 @@ def test_bill_payment_reduces_the_open_amount(qb: FakeQuickBooks) -> None:
     assert listed.bill_payment_check_ret[0].applied_to_txn_ret[0].txn_id == txn_id
     bare = one(qb, qbxml.BillPaymentCheckQueryRq(ref_number=["10456"]))
     assert [p.txn_id for p in bare.bill_payment_check_ret] == [rest.txn_id]
-    assert bare.bill_payment_check_ret[0].applied_to_txn_ret == []
+    assert bare.bill_payment_check_ret[0].applied_to_txn_ret == ()
 
     qb.delete_txn("BillPaymentCheck", rest.txn_id or "")  # the bill is open again
     assert (qb.bills[txn_id].open_amount, qb.bills[txn_id].is_paid) == (D("50.00"), False)
@@ -676,7 +676,7 @@ def test_checks_and_card_charges_by_modified_date_and_iterator(
     rs = one(qb, query(request_id="it", iterator=qbxml.Iterator.START, max_returned=2))
     assert (len(getattr(rs, field)), rs.iterator_remaining_count) == (2, 3)
     seen = [t.txn_id for t in getattr(rs, field)]
-    assert getattr(rs, field)[0].expense_line_ret == []  # no IncludeLineItems
+    assert getattr(rs, field)[0].expense_line_ret == ()  # no IncludeLineItems
     while rs.iterator_remaining_count:
         rs = one(
             qb,
@@ -688,7 +688,7 @@ def test_checks_and_card_charges_by_modified_date_and_iterator(
             ),
         )
         assert rs.request_id == "it"
-        assert all(t.expense_line_ret == [] for t in getattr(rs, field))
+        assert all(t.expense_line_ret == () for t in getattr(rs, field))
         seen += [t.txn_id for t in getattr(rs, field)]
     assert seen == list(table)
     vendor = qbxml.EntityFilter(full_name=["Baker Steel"])
@@ -761,7 +761,7 @@ def test_deleting_a_bill_unlinks_its_purchase_order(qb: FakeQuickBooks) -> None:
     assert [t.txn_id for t in qb.purchase_orders[po.txn_id or ""].linked_txn] == [bill.txn_id]
     deleted = qb.delete_txn("Bill", bill.txn_id or "")
     assert deleted.txn_del_type == qbxml.TxnDelType.BILL
-    assert qb.purchase_orders[po.txn_id or ""].linked_txn == []
+    assert qb.purchase_orders[po.txn_id or ""].linked_txn == ()
     with pytest.raises(KeyError):
         qb.delete_txn("Bill", bill.txn_id or "")
 

@@ -89,7 +89,7 @@ class FieldSpec:
         kind: The scalar kind (``"STR"``, ``"AMT"``, ``"BOOL"`` …), ``"CLASS"`` for a nested
             record or ``"UNION"`` for a repeated choice.
         classes: The record class(es) of a ``CLASS`` or ``UNION`` field.
-        is_list: The element repeats (the field is a list).
+        is_list: The element repeats (the field is a tuple).
         required: The element must be present (scalars and records outside any choice).
         max_length: Maximum length of a text field, in characters.
         enum: The enumeration of an ``ENUM`` field.
@@ -215,7 +215,7 @@ def _check_item(owner: str, spec: FieldSpec, value: object) -> None:
 def _check_required_choices(owner: str, spec: ClassSpec, values: dict[str, Any]) -> None:
     for number in spec.required_choices:
         members = [f for f in spec.fields if any(n == number for n, _ in f.choice)]
-        if not any(values[f.attr] not in (None, []) for f in members):
+        if not any(values[f.attr] not in (None, ()) for f in members):
             names = ", ".join(f.attr for f in members)
             raise QbxmlValueError(
                 f"{owner} needs one of: {names} (the schema requires one of these alternatives)",
@@ -224,7 +224,10 @@ def _check_required_choices(owner: str, spec: ClassSpec, values: dict[str, Any])
 
 
 def _init(obj: QbxmlModel, values: dict[str, Any]) -> None:
-    """Set a new model's fields in one step and check them (called by generated ``__init__``)."""
+    """Set a new model's fields in one step and check them (called by generated ``__init__``).
+
+    A repeated field given as a list is stored as a tuple (see `QbxmlModel._check`).
+    """
     object.__setattr__(obj, "__dict__", values)
     obj._check()
 
@@ -235,8 +238,10 @@ class QbxmlModel:
     Instances are frozen attrs classes built with keyword arguments. Types are checked when an
     instance is constructed (``Decimal`` for money, real ``bool`` …) so a mistake surfaces where
     it is made; lengths, character set and schema rules are checked when a document is built
-    (see `dumps`). Two instances are equal when they are of the same
-    class with equal fields. Models hold lists, so they are not hashable.
+    (see `dumps`). A repeated element is a tuple (a list passed to the constructor becomes
+    one), so a record cannot change after it is made, nested records and lines included. Two
+    instances are equal when they are of the same class with equal fields; they are not
+    hashable.
     """
 
     __qbxml__: ClassVar[ClassSpec]
@@ -253,6 +258,7 @@ class QbxmlModel:
         return f"{type(self).__name__}({parts})"
 
     def _check(self) -> None:
+        # Also where a list given for a repeated field becomes the tuple that is stored.
         spec = type(self).__qbxml__
         owner = type(self).__name__
         values = self.__dict__
@@ -266,10 +272,12 @@ class QbxmlModel:
         for f in spec.fields:
             value = values[f.attr]
             if f.is_list:
-                if not isinstance(value, list):
-                    raise _type_error(owner, f.attr, "a list", value)
+                if type(value) is list:
+                    value = values[f.attr] = tuple(value)
+                elif not isinstance(value, tuple):
+                    raise _type_error(owner, f.attr, "a tuple or list", value)
                 if not value and f.min_occurs and not f.choice:
-                    raise _type_error(owner, f.attr, "a list of at least one item", value)
+                    raise _type_error(owner, f.attr, "a tuple or list of at least one item", value)
                 for item in value:
                     _check_item(owner, f, item)
             elif value is None:
@@ -295,7 +303,7 @@ class QbxmlModel:
                 yield a.attr, values[a.attr]
         for f in spec.fields:
             value = values[f.attr]
-            if value is not None and value != []:
+            if value is not None and value != ():
                 yield f.attr, value
         if values["unknown_elements"]:
             yield "unknown_elements", values["unknown_elements"]
@@ -338,13 +346,13 @@ class QbxmlResponse(QbxmlModel):
         return self.status_code == 1
 
     @property
-    def records(self) -> list[QbxmlModel]:
+    def records(self) -> tuple[QbxmlModel, ...]:
         """The ``*Ret`` records in this response, in document order (may be empty)."""
-        out: list[QbxmlModel] = []
+        out: tuple[QbxmlModel, ...] = ()
         for f in type(self).__qbxml__.fields:
             value = self.__dict__[f.attr]
             if f.classes and value is not None and all(t.endswith("Ret") for t in f.tags):
-                out.extend(value if isinstance(value, list) else [value])
+                out += value if isinstance(value, tuple) else (value,)
         return out
 
     def raise_for_status(self) -> None:

@@ -858,7 +858,7 @@ class HostQueryRq(QbxmlRequest):
 
     request_id: str | None = None
     include_list_meta_data: IncludeListMetaData | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -866,7 +866,7 @@ class HostQueryRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         include_list_meta_data: IncludeListMetaData | None = None,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -874,7 +874,7 @@ class HostQueryRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'include_list_meta_data': include_list_meta_data,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -885,24 +885,24 @@ class CompanyQueryRq(QbxmlRequest):
     """qbXML ``CompanyQueryRq``."""
 
     request_id: str | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         request_id: str | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'request_id': request_id,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -913,21 +913,21 @@ class PreferencesQueryRq(QbxmlRequest):
     """qbXML ``PreferencesQueryRq``."""
 
     request_id: str | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
         request_id: str | None = None,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
                 'request_id': request_id,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1012,22 +1012,22 @@ class TotalBalanceFilter(QbxmlModel):
 class CurrencyFilter(QbxmlModel):
     """qbXML ``CurrencyFilter``."""
 
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1037,8 +1037,8 @@ class CurrencyFilter(QbxmlModel):
 class ClassFilter(QbxmlModel):
     """qbXML ``ClassFilter``."""
 
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
     unknown_elements: tuple[UnknownElement, ...] = ()
@@ -1046,8 +1046,8 @@ class ClassFilter(QbxmlModel):
     def __init__(
         self,
         *,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
         unknown_elements: tuple[UnknownElement, ...] = (),
@@ -1055,8 +1055,8 @@ class ClassFilter(QbxmlModel):
         _init(
             self,
             {
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
                 'unknown_elements': unknown_elements,
@@ -1072,8 +1072,8 @@ class VendorQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     max_returned: int | None = None
     active_status: ActiveStatus | str | None = None
     from_modified_date: datetime.datetime | None = None
@@ -1083,8 +1083,8 @@ class VendorQueryRq(QbxmlRequest):
     total_balance_filter: TotalBalanceFilter | None = None
     currency_filter: CurrencyFilter | None = None
     class_filter: ClassFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1094,8 +1094,8 @@ class VendorQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         active_status: ActiveStatus | str | None = None,
         from_modified_date: datetime.datetime | None = None,
@@ -1105,8 +1105,8 @@ class VendorQueryRq(QbxmlRequest):
         total_balance_filter: TotalBalanceFilter | None = None,
         currency_filter: CurrencyFilter | None = None,
         class_filter: ClassFilter | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1116,8 +1116,8 @@ class VendorQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'max_returned': max_returned,
                 'active_status': active_status,
                 'from_modified_date': from_modified_date,
@@ -1127,8 +1127,8 @@ class VendorQueryRq(QbxmlRequest):
                 'total_balance_filter': total_balance_filter,
                 'currency_filter': currency_filter,
                 'class_filter': class_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1242,7 +1242,7 @@ class Contacts(QbxmlModel):
     middle_name: str | None = None
     last_name: str | None = None
     job_title: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1253,7 +1253,7 @@ class Contacts(QbxmlModel):
         middle_name: str | None = None,
         last_name: str | None = None,
         job_title: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1264,7 +1264,7 @@ class Contacts(QbxmlModel):
                 'middle_name': middle_name,
                 'last_name': last_name,
                 'job_title': job_title,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
+                'additional_contact_ref': additional_contact_ref,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1317,12 +1317,12 @@ class VendorAdd(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts: list[Contacts] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts: tuple[Contacts, ...] = ()
     name_on_check: str | None = None
     account_number: str | None = None
     notes: str | None = None
-    additional_notes: list[AdditionalNotes] = attrs.field(factory=list)
+    additional_notes: tuple[AdditionalNotes, ...] = ()
     vendor_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     credit_limit: Decimal | None = None
@@ -1343,7 +1343,7 @@ class VendorAdd(QbxmlModel):
     is_tax_tracked_on_sales: bool | None = None
     tax_on_sales_account_ref: Ref | None = None
     is_tax_on_tax: bool | None = None
-    prefill_account_ref: list[Ref] = attrs.field(factory=list)
+    prefill_account_ref: tuple[Ref, ...] = ()
     currency_ref: Ref | None = None
     unknown_elements: tuple[UnknownElement, ...] = ()
 
@@ -1371,12 +1371,12 @@ class VendorAdd(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts: list[Contacts] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts: tuple[Contacts, ...] | list[Contacts] = (),
         name_on_check: str | None = None,
         account_number: str | None = None,
         notes: str | None = None,
-        additional_notes: list[AdditionalNotes] | None = None,
+        additional_notes: tuple[AdditionalNotes, ...] | list[AdditionalNotes] = (),
         vendor_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         credit_limit: Decimal | None = None,
@@ -1397,7 +1397,7 @@ class VendorAdd(QbxmlModel):
         is_tax_tracked_on_sales: bool | None = None,
         tax_on_sales_account_ref: Ref | None = None,
         is_tax_on_tax: bool | None = None,
-        prefill_account_ref: list[Ref] | None = None,
+        prefill_account_ref: tuple[Ref, ...] | list[Ref] = (),
         currency_ref: Ref | None = None,
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
@@ -1425,12 +1425,12 @@ class VendorAdd(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts': [] if contacts is None else contacts,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts': contacts,
                 'name_on_check': name_on_check,
                 'account_number': account_number,
                 'notes': notes,
-                'additional_notes': [] if additional_notes is None else additional_notes,
+                'additional_notes': additional_notes,
                 'vendor_type_ref': vendor_type_ref,
                 'terms_ref': terms_ref,
                 'credit_limit': credit_limit,
@@ -1451,7 +1451,7 @@ class VendorAdd(QbxmlModel):
                 'is_tax_tracked_on_sales': is_tax_tracked_on_sales,
                 'tax_on_sales_account_ref': tax_on_sales_account_ref,
                 'is_tax_on_tax': is_tax_on_tax,
-                'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
+                'prefill_account_ref': prefill_account_ref,
                 'currency_ref': currency_ref,
                 'unknown_elements': unknown_elements,
             },
@@ -1464,7 +1464,7 @@ class VendorAddRq(QbxmlRequest):
 
     request_id: str | None = None
     vendor_add: VendorAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1472,7 +1472,7 @@ class VendorAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         vendor_add: VendorAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1480,7 +1480,7 @@ class VendorAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'vendor_add': vendor_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1497,7 +1497,7 @@ class ContactsMod(QbxmlModel):
     middle_name: str | None = None
     last_name: str | None = None
     job_title: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1510,7 +1510,7 @@ class ContactsMod(QbxmlModel):
         middle_name: str | None = None,
         last_name: str | None = None,
         job_title: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1523,7 +1523,7 @@ class ContactsMod(QbxmlModel):
                 'middle_name': middle_name,
                 'last_name': last_name,
                 'job_title': job_title,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
+                'additional_contact_ref': additional_contact_ref,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1581,12 +1581,12 @@ class VendorMod(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts_mod: list[ContactsMod] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts_mod: tuple[ContactsMod, ...] = ()
     name_on_check: str | None = None
     account_number: str | None = None
     notes: str | None = None
-    additional_notes_mod: list[AdditionalNotesMod] = attrs.field(factory=list)
+    additional_notes_mod: tuple[AdditionalNotesMod, ...] = ()
     vendor_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     credit_limit: Decimal | None = None
@@ -1604,7 +1604,7 @@ class VendorMod(QbxmlModel):
     is_tax_tracked_on_sales: bool | None = None
     tax_on_sales_account_ref: Ref | None = None
     is_tax_on_tax: bool | None = None
-    prefill_account_ref: list[Ref] = attrs.field(factory=list)
+    prefill_account_ref: tuple[Ref, ...] = ()
     currency_ref: Ref | None = None
     unknown_elements: tuple[UnknownElement, ...] = ()
 
@@ -1634,12 +1634,12 @@ class VendorMod(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts_mod: list[ContactsMod] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts_mod: tuple[ContactsMod, ...] | list[ContactsMod] = (),
         name_on_check: str | None = None,
         account_number: str | None = None,
         notes: str | None = None,
-        additional_notes_mod: list[AdditionalNotesMod] | None = None,
+        additional_notes_mod: tuple[AdditionalNotesMod, ...] | list[AdditionalNotesMod] = (),
         vendor_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         credit_limit: Decimal | None = None,
@@ -1657,7 +1657,7 @@ class VendorMod(QbxmlModel):
         is_tax_tracked_on_sales: bool | None = None,
         tax_on_sales_account_ref: Ref | None = None,
         is_tax_on_tax: bool | None = None,
-        prefill_account_ref: list[Ref] | None = None,
+        prefill_account_ref: tuple[Ref, ...] | list[Ref] = (),
         currency_ref: Ref | None = None,
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
@@ -1687,12 +1687,12 @@ class VendorMod(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts_mod': [] if contacts_mod is None else contacts_mod,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts_mod': contacts_mod,
                 'name_on_check': name_on_check,
                 'account_number': account_number,
                 'notes': notes,
-                'additional_notes_mod': [] if additional_notes_mod is None else additional_notes_mod,
+                'additional_notes_mod': additional_notes_mod,
                 'vendor_type_ref': vendor_type_ref,
                 'terms_ref': terms_ref,
                 'credit_limit': credit_limit,
@@ -1710,7 +1710,7 @@ class VendorMod(QbxmlModel):
                 'is_tax_tracked_on_sales': is_tax_tracked_on_sales,
                 'tax_on_sales_account_ref': tax_on_sales_account_ref,
                 'is_tax_on_tax': is_tax_on_tax,
-                'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
+                'prefill_account_ref': prefill_account_ref,
                 'currency_ref': currency_ref,
                 'unknown_elements': unknown_elements,
             },
@@ -1723,7 +1723,7 @@ class VendorModRq(QbxmlRequest):
 
     request_id: str | None = None
     vendor_mod: VendorMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1731,7 +1731,7 @@ class VendorModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         vendor_mod: VendorMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1739,7 +1739,7 @@ class VendorModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'vendor_mod': vendor_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1753,8 +1753,8 @@ class CustomerQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     max_returned: int | None = None
     active_status: ActiveStatus | str | None = None
     from_modified_date: datetime.datetime | None = None
@@ -1764,8 +1764,8 @@ class CustomerQueryRq(QbxmlRequest):
     total_balance_filter: TotalBalanceFilter | None = None
     currency_filter: CurrencyFilter | None = None
     class_filter: ClassFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -1775,8 +1775,8 @@ class CustomerQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         active_status: ActiveStatus | str | None = None,
         from_modified_date: datetime.datetime | None = None,
@@ -1786,8 +1786,8 @@ class CustomerQueryRq(QbxmlRequest):
         total_balance_filter: TotalBalanceFilter | None = None,
         currency_filter: CurrencyFilter | None = None,
         class_filter: ClassFilter | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -1797,8 +1797,8 @@ class CustomerQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'max_returned': max_returned,
                 'active_status': active_status,
                 'from_modified_date': from_modified_date,
@@ -1808,8 +1808,8 @@ class CustomerQueryRq(QbxmlRequest):
                 'total_balance_filter': total_balance_filter,
                 'currency_filter': currency_filter,
                 'class_filter': class_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -1924,7 +1924,7 @@ class CustomerAdd(QbxmlModel):
     job_title: str | None = None
     bill_address: Address | None = None
     ship_address: Address | None = None
-    ship_to_address: list[ShipToAddress] = attrs.field(factory=list)
+    ship_to_address: tuple[ShipToAddress, ...] = ()
     print_as: str | None = None
     phone: str | None = None
     mobile: str | None = None
@@ -1935,8 +1935,8 @@ class CustomerAdd(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts: list[Contacts] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts: tuple[Contacts, ...] = ()
     customer_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     sales_rep_ref: Ref | None = None
@@ -1957,7 +1957,7 @@ class CustomerAdd(QbxmlModel):
     job_desc: str | None = None
     job_type_ref: Ref | None = None
     notes: str | None = None
-    additional_notes: list[AdditionalNotes] = attrs.field(factory=list)
+    additional_notes: tuple[AdditionalNotes, ...] = ()
     is_statement_with_parent: bool | None = None
     delivery_method: DeliveryMethod | str | None = None
     preferred_delivery_method: PreferredDeliveryMethod | str | None = None
@@ -1983,7 +1983,7 @@ class CustomerAdd(QbxmlModel):
         job_title: str | None = None,
         bill_address: Address | None = None,
         ship_address: Address | None = None,
-        ship_to_address: list[ShipToAddress] | None = None,
+        ship_to_address: tuple[ShipToAddress, ...] | list[ShipToAddress] = (),
         print_as: str | None = None,
         phone: str | None = None,
         mobile: str | None = None,
@@ -1994,8 +1994,8 @@ class CustomerAdd(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts: list[Contacts] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts: tuple[Contacts, ...] | list[Contacts] = (),
         customer_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         sales_rep_ref: Ref | None = None,
@@ -2016,7 +2016,7 @@ class CustomerAdd(QbxmlModel):
         job_desc: str | None = None,
         job_type_ref: Ref | None = None,
         notes: str | None = None,
-        additional_notes: list[AdditionalNotes] | None = None,
+        additional_notes: tuple[AdditionalNotes, ...] | list[AdditionalNotes] = (),
         is_statement_with_parent: bool | None = None,
         delivery_method: DeliveryMethod | str | None = None,
         preferred_delivery_method: PreferredDeliveryMethod | str | None = None,
@@ -2042,7 +2042,7 @@ class CustomerAdd(QbxmlModel):
                 'job_title': job_title,
                 'bill_address': bill_address,
                 'ship_address': ship_address,
-                'ship_to_address': [] if ship_to_address is None else ship_to_address,
+                'ship_to_address': ship_to_address,
                 'print_as': print_as,
                 'phone': phone,
                 'mobile': mobile,
@@ -2053,8 +2053,8 @@ class CustomerAdd(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts': [] if contacts is None else contacts,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts': contacts,
                 'customer_type_ref': customer_type_ref,
                 'terms_ref': terms_ref,
                 'sales_rep_ref': sales_rep_ref,
@@ -2075,7 +2075,7 @@ class CustomerAdd(QbxmlModel):
                 'job_desc': job_desc,
                 'job_type_ref': job_type_ref,
                 'notes': notes,
-                'additional_notes': [] if additional_notes is None else additional_notes,
+                'additional_notes': additional_notes,
                 'is_statement_with_parent': is_statement_with_parent,
                 'delivery_method': delivery_method,
                 'preferred_delivery_method': preferred_delivery_method,
@@ -2094,7 +2094,7 @@ class CustomerAddRq(QbxmlRequest):
 
     request_id: str | None = None
     customer_add: CustomerAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2102,7 +2102,7 @@ class CustomerAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         customer_add: CustomerAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2110,7 +2110,7 @@ class CustomerAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'customer_add': customer_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2135,7 +2135,7 @@ class CustomerMod(QbxmlModel):
     job_title: str | None = None
     bill_address: Address | None = None
     ship_address: Address | None = None
-    ship_to_address: list[ShipToAddress] = attrs.field(factory=list)
+    ship_to_address: tuple[ShipToAddress, ...] = ()
     print_as: str | None = None
     phone: str | None = None
     mobile: str | None = None
@@ -2146,8 +2146,8 @@ class CustomerMod(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts_mod: list[ContactsMod] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts_mod: tuple[ContactsMod, ...] = ()
     customer_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     sales_rep_ref: Ref | None = None
@@ -2166,7 +2166,7 @@ class CustomerMod(QbxmlModel):
     job_desc: str | None = None
     job_type_ref: Ref | None = None
     notes: str | None = None
-    additional_notes_mod: list[AdditionalNotesMod] = attrs.field(factory=list)
+    additional_notes_mod: tuple[AdditionalNotesMod, ...] = ()
     is_statement_with_parent: bool | None = None
     delivery_method: DeliveryMethod | str | None = None
     preferred_delivery_method: PreferredDeliveryMethod | str | None = None
@@ -2193,7 +2193,7 @@ class CustomerMod(QbxmlModel):
         job_title: str | None = None,
         bill_address: Address | None = None,
         ship_address: Address | None = None,
-        ship_to_address: list[ShipToAddress] | None = None,
+        ship_to_address: tuple[ShipToAddress, ...] | list[ShipToAddress] = (),
         print_as: str | None = None,
         phone: str | None = None,
         mobile: str | None = None,
@@ -2204,8 +2204,8 @@ class CustomerMod(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts_mod: list[ContactsMod] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts_mod: tuple[ContactsMod, ...] | list[ContactsMod] = (),
         customer_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         sales_rep_ref: Ref | None = None,
@@ -2224,7 +2224,7 @@ class CustomerMod(QbxmlModel):
         job_desc: str | None = None,
         job_type_ref: Ref | None = None,
         notes: str | None = None,
-        additional_notes_mod: list[AdditionalNotesMod] | None = None,
+        additional_notes_mod: tuple[AdditionalNotesMod, ...] | list[AdditionalNotesMod] = (),
         is_statement_with_parent: bool | None = None,
         delivery_method: DeliveryMethod | str | None = None,
         preferred_delivery_method: PreferredDeliveryMethod | str | None = None,
@@ -2251,7 +2251,7 @@ class CustomerMod(QbxmlModel):
                 'job_title': job_title,
                 'bill_address': bill_address,
                 'ship_address': ship_address,
-                'ship_to_address': [] if ship_to_address is None else ship_to_address,
+                'ship_to_address': ship_to_address,
                 'print_as': print_as,
                 'phone': phone,
                 'mobile': mobile,
@@ -2262,8 +2262,8 @@ class CustomerMod(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts_mod': [] if contacts_mod is None else contacts_mod,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts_mod': contacts_mod,
                 'customer_type_ref': customer_type_ref,
                 'terms_ref': terms_ref,
                 'sales_rep_ref': sales_rep_ref,
@@ -2282,7 +2282,7 @@ class CustomerMod(QbxmlModel):
                 'job_desc': job_desc,
                 'job_type_ref': job_type_ref,
                 'notes': notes,
-                'additional_notes_mod': [] if additional_notes_mod is None else additional_notes_mod,
+                'additional_notes_mod': additional_notes_mod,
                 'is_statement_with_parent': is_statement_with_parent,
                 'delivery_method': delivery_method,
                 'preferred_delivery_method': preferred_delivery_method,
@@ -2300,7 +2300,7 @@ class CustomerModRq(QbxmlRequest):
 
     request_id: str | None = None
     customer_mod: CustomerMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2308,7 +2308,7 @@ class CustomerModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         customer_mod: CustomerMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2316,7 +2316,7 @@ class CustomerModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'customer_mod': customer_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2330,8 +2330,8 @@ class ItemServiceQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     max_returned: int | None = None
     active_status: ActiveStatus | str | None = None
     from_modified_date: datetime.datetime | None = None
@@ -2339,8 +2339,8 @@ class ItemServiceQueryRq(QbxmlRequest):
     name_filter: NameFilter | None = None
     name_range_filter: NameRangeFilter | None = None
     class_filter: ClassFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2350,8 +2350,8 @@ class ItemServiceQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         active_status: ActiveStatus | str | None = None,
         from_modified_date: datetime.datetime | None = None,
@@ -2359,8 +2359,8 @@ class ItemServiceQueryRq(QbxmlRequest):
         name_filter: NameFilter | None = None,
         name_range_filter: NameRangeFilter | None = None,
         class_filter: ClassFilter | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2370,8 +2370,8 @@ class ItemServiceQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'max_returned': max_returned,
                 'active_status': active_status,
                 'from_modified_date': from_modified_date,
@@ -2379,8 +2379,8 @@ class ItemServiceQueryRq(QbxmlRequest):
                 'name_filter': name_filter,
                 'name_range_filter': name_range_filter,
                 'class_filter': class_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2546,7 +2546,7 @@ class ItemServiceAddRq(QbxmlRequest):
 
     request_id: str | None = None
     item_service_add: ItemServiceAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2554,7 +2554,7 @@ class ItemServiceAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         item_service_add: ItemServiceAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2562,7 +2562,7 @@ class ItemServiceAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'item_service_add': item_service_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2715,7 +2715,7 @@ class ItemServiceModRq(QbxmlRequest):
 
     request_id: str | None = None
     item_service_mod: ItemServiceMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2723,7 +2723,7 @@ class ItemServiceModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         item_service_mod: ItemServiceMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2731,7 +2731,7 @@ class ItemServiceModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'item_service_mod': item_service_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2743,18 +2743,18 @@ class AccountQueryRq(QbxmlRequest):
 
     request_id: str | None = None
     meta_data: MetaData | str | None = None
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     max_returned: int | None = None
     active_status: ActiveStatus | str | None = None
     from_modified_date: datetime.datetime | None = None
     to_modified_date: datetime.datetime | None = None
     name_filter: NameFilter | None = None
     name_range_filter: NameRangeFilter | None = None
-    account_type: list[AccountType | str] = attrs.field(factory=list)
+    account_type: tuple[AccountType | str, ...] = ()
     currency_filter: CurrencyFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2762,18 +2762,18 @@ class AccountQueryRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         meta_data: MetaData | str | None = None,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         active_status: ActiveStatus | str | None = None,
         from_modified_date: datetime.datetime | None = None,
         to_modified_date: datetime.datetime | None = None,
         name_filter: NameFilter | None = None,
         name_range_filter: NameRangeFilter | None = None,
-        account_type: list[AccountType | str] | None = None,
+        account_type: tuple[AccountType | str, ...] | list[AccountType | str] = (),
         currency_filter: CurrencyFilter | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -2781,18 +2781,18 @@ class AccountQueryRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'meta_data': meta_data,
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'max_returned': max_returned,
                 'active_status': active_status,
                 'from_modified_date': from_modified_date,
                 'to_modified_date': to_modified_date,
                 'name_filter': name_filter,
                 'name_range_filter': name_range_filter,
-                'account_type': [] if account_type is None else account_type,
+                'account_type': account_type,
                 'currency_filter': currency_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -2855,8 +2855,8 @@ class TxnDateRangeFilter(QbxmlModel):
 class EntityFilter(QbxmlModel):
     """qbXML ``EntityFilter``."""
 
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
     unknown_elements: tuple[UnknownElement, ...] = ()
@@ -2864,8 +2864,8 @@ class EntityFilter(QbxmlModel):
     def __init__(
         self,
         *,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
         unknown_elements: tuple[UnknownElement, ...] = (),
@@ -2873,8 +2873,8 @@ class EntityFilter(QbxmlModel):
         _init(
             self,
             {
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
                 'unknown_elements': unknown_elements,
@@ -2886,8 +2886,8 @@ class EntityFilter(QbxmlModel):
 class AccountFilter(QbxmlModel):
     """qbXML ``AccountFilter``."""
 
-    list_id: list[str] = attrs.field(factory=list)
-    full_name: list[str] = attrs.field(factory=list)
+    list_id: tuple[str, ...] = ()
+    full_name: tuple[str, ...] = ()
     list_id_with_children: str | None = None
     full_name_with_children: str | None = None
     unknown_elements: tuple[UnknownElement, ...] = ()
@@ -2895,8 +2895,8 @@ class AccountFilter(QbxmlModel):
     def __init__(
         self,
         *,
-        list_id: list[str] | None = None,
-        full_name: list[str] | None = None,
+        list_id: tuple[str, ...] | list[str] = (),
+        full_name: tuple[str, ...] | list[str] = (),
         list_id_with_children: str | None = None,
         full_name_with_children: str | None = None,
         unknown_elements: tuple[UnknownElement, ...] = (),
@@ -2904,8 +2904,8 @@ class AccountFilter(QbxmlModel):
         _init(
             self,
             {
-                'list_id': [] if list_id is None else list_id,
-                'full_name': [] if full_name is None else full_name,
+                'list_id': list_id,
+                'full_name': full_name,
                 'list_id_with_children': list_id_with_children,
                 'full_name_with_children': full_name_with_children,
                 'unknown_elements': unknown_elements,
@@ -2971,9 +2971,9 @@ class BillQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -2985,8 +2985,8 @@ class BillQueryRq(QbxmlRequest):
     paid_status: PaidStatus | str | None = None
     include_line_items: bool | None = None
     include_linked_txns: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -2996,9 +2996,9 @@ class BillQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -3010,8 +3010,8 @@ class BillQueryRq(QbxmlRequest):
         paid_status: PaidStatus | str | None = None,
         include_line_items: bool | None = None,
         include_linked_txns: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3021,9 +3021,9 @@ class BillQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -3035,8 +3035,8 @@ class BillQueryRq(QbxmlRequest):
                 'paid_status': paid_status,
                 'include_line_items': include_line_items,
                 'include_linked_txns': include_linked_txns,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3084,7 +3084,7 @@ class ExpenseLineAdd(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3100,7 +3100,7 @@ class ExpenseLineAdd(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3116,7 +3116,7 @@ class ExpenseLineAdd(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3169,7 +3169,7 @@ class ItemLineAdd(QbxmlModel):
     override_item_account_ref: Ref | None = None
     link_to_txn: LinkToTxn | None = None
     sales_rep_ref: Ref | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3193,7 +3193,7 @@ class ItemLineAdd(QbxmlModel):
         override_item_account_ref: Ref | None = None,
         link_to_txn: LinkToTxn | None = None,
         sales_rep_ref: Ref | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3217,7 +3217,7 @@ class ItemLineAdd(QbxmlModel):
                 'override_item_account_ref': override_item_account_ref,
                 'link_to_txn': link_to_txn,
                 'sales_rep_ref': sales_rep_ref,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3233,7 +3233,7 @@ class ItemGroupLineAdd(QbxmlModel):
     unit_of_measure: str | None = None
     inventory_site_ref: Ref | None = None
     inventory_site_location_ref: Ref | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3245,7 +3245,7 @@ class ItemGroupLineAdd(QbxmlModel):
         unit_of_measure: str | None = None,
         inventory_site_ref: Ref | None = None,
         inventory_site_location_ref: Ref | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3257,7 +3257,7 @@ class ItemGroupLineAdd(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'inventory_site_ref': inventory_site_ref,
                 'inventory_site_location_ref': inventory_site_location_ref,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3280,9 +3280,9 @@ class BillAdd(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
-    link_to_txn_id: list[str] = attrs.field(factory=list)
-    expense_line_add: list[ExpenseLineAdd] = attrs.field(factory=list)
-    item_line_add_or_item_group_line_add: list[ItemLineAdd | ItemGroupLineAdd] = attrs.field(factory=list)
+    link_to_txn_id: tuple[str, ...] = ()
+    expense_line_add: tuple[ExpenseLineAdd, ...] = ()
+    item_line_add_or_item_group_line_add: tuple[ItemLineAdd | ItemGroupLineAdd, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3301,9 +3301,9 @@ class BillAdd(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
-        link_to_txn_id: list[str] | None = None,
-        expense_line_add: list[ExpenseLineAdd] | None = None,
-        item_line_add_or_item_group_line_add: list[ItemLineAdd | ItemGroupLineAdd] | None = None,
+        link_to_txn_id: tuple[str, ...] | list[str] = (),
+        expense_line_add: tuple[ExpenseLineAdd, ...] | list[ExpenseLineAdd] = (),
+        item_line_add_or_item_group_line_add: tuple[ItemLineAdd | ItemGroupLineAdd, ...] | list[ItemLineAdd | ItemGroupLineAdd] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3322,9 +3322,9 @@ class BillAdd(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
-                'link_to_txn_id': [] if link_to_txn_id is None else link_to_txn_id,
-                'expense_line_add': [] if expense_line_add is None else expense_line_add,
-                'item_line_add_or_item_group_line_add': [] if item_line_add_or_item_group_line_add is None else item_line_add_or_item_group_line_add,
+                'link_to_txn_id': link_to_txn_id,
+                'expense_line_add': expense_line_add,
+                'item_line_add_or_item_group_line_add': item_line_add_or_item_group_line_add,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3336,7 +3336,7 @@ class BillAddRq(QbxmlRequest):
 
     request_id: str | None = None
     bill_add: BillAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3344,7 +3344,7 @@ class BillAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         bill_add: BillAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3352,7 +3352,7 @@ class BillAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'bill_add': bill_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3492,7 +3492,7 @@ class ItemGroupLineMod(QbxmlModel):
     quantity: Decimal | None = None
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
-    item_line_mod: list[ItemLineMod] = attrs.field(factory=list)
+    item_line_mod: tuple[ItemLineMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3503,7 +3503,7 @@ class ItemGroupLineMod(QbxmlModel):
         quantity: Decimal | None = None,
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
-        item_line_mod: list[ItemLineMod] | None = None,
+        item_line_mod: tuple[ItemLineMod, ...] | list[ItemLineMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3514,7 +3514,7 @@ class ItemGroupLineMod(QbxmlModel):
                 'quantity': quantity,
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
-                'item_line_mod': [] if item_line_mod is None else item_line_mod,
+                'item_line_mod': item_line_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3538,9 +3538,9 @@ class BillMod(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     exchange_rate: Decimal | None = None
     clear_expense_lines: bool | None = None
-    expense_line_mod: list[ExpenseLineMod] = attrs.field(factory=list)
+    expense_line_mod: tuple[ExpenseLineMod, ...] = ()
     clear_item_lines: bool | None = None
-    item_line_mod_or_item_group_line_mod: list[ItemLineMod | ItemGroupLineMod] = attrs.field(factory=list)
+    item_line_mod_or_item_group_line_mod: tuple[ItemLineMod | ItemGroupLineMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3560,9 +3560,9 @@ class BillMod(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         exchange_rate: Decimal | None = None,
         clear_expense_lines: bool | None = None,
-        expense_line_mod: list[ExpenseLineMod] | None = None,
+        expense_line_mod: tuple[ExpenseLineMod, ...] | list[ExpenseLineMod] = (),
         clear_item_lines: bool | None = None,
-        item_line_mod_or_item_group_line_mod: list[ItemLineMod | ItemGroupLineMod] | None = None,
+        item_line_mod_or_item_group_line_mod: tuple[ItemLineMod | ItemGroupLineMod, ...] | list[ItemLineMod | ItemGroupLineMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3582,9 +3582,9 @@ class BillMod(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'exchange_rate': exchange_rate,
                 'clear_expense_lines': clear_expense_lines,
-                'expense_line_mod': [] if expense_line_mod is None else expense_line_mod,
+                'expense_line_mod': expense_line_mod,
                 'clear_item_lines': clear_item_lines,
-                'item_line_mod_or_item_group_line_mod': [] if item_line_mod_or_item_group_line_mod is None else item_line_mod_or_item_group_line_mod,
+                'item_line_mod_or_item_group_line_mod': item_line_mod_or_item_group_line_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3596,7 +3596,7 @@ class BillModRq(QbxmlRequest):
 
     request_id: str | None = None
     bill_mod: BillMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3604,7 +3604,7 @@ class BillModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         bill_mod: BillMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3612,7 +3612,7 @@ class BillModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'bill_mod': bill_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3626,9 +3626,9 @@ class PurchaseOrderQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -3639,8 +3639,8 @@ class PurchaseOrderQueryRq(QbxmlRequest):
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
     include_linked_txns: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3650,9 +3650,9 @@ class PurchaseOrderQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -3663,8 +3663,8 @@ class PurchaseOrderQueryRq(QbxmlRequest):
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
         include_linked_txns: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3674,9 +3674,9 @@ class PurchaseOrderQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -3687,8 +3687,8 @@ class PurchaseOrderQueryRq(QbxmlRequest):
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
                 'include_linked_txns': include_linked_txns,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3715,7 +3715,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
     override_item_account_ref: Ref | None = None
     other1: str | None = None
     other2: str | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3738,7 +3738,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
         override_item_account_ref: Ref | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3761,7 +3761,7 @@ class PurchaseOrderLineAdd(QbxmlModel):
                 'override_item_account_ref': override_item_account_ref,
                 'other1': other1,
                 'other2': other2,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3777,7 +3777,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
     unit_of_measure: str | None = None
     service_date: datetime.date | None = None
     inventory_site_location_ref: Ref | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3789,7 +3789,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
         unit_of_measure: str | None = None,
         service_date: datetime.date | None = None,
         inventory_site_location_ref: Ref | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3801,7 +3801,7 @@ class PurchaseOrderLineGroupAdd(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'service_date': service_date,
                 'inventory_site_location_ref': inventory_site_location_ref,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3836,7 +3836,7 @@ class PurchaseOrderAdd(QbxmlModel):
     other2: str | None = None
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
-    purchase_order_line_add_or_purchase_order_line_group_add: list[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd] = attrs.field(factory=list)
+    purchase_order_line_add_or_purchase_order_line_group_add: tuple[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3867,7 +3867,7 @@ class PurchaseOrderAdd(QbxmlModel):
         other2: str | None = None,
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
-        purchase_order_line_add_or_purchase_order_line_group_add: list[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd] | None = None,
+        purchase_order_line_add_or_purchase_order_line_group_add: tuple[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd, ...] | list[PurchaseOrderLineAdd | PurchaseOrderLineGroupAdd] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3898,7 +3898,7 @@ class PurchaseOrderAdd(QbxmlModel):
                 'other2': other2,
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
-                'purchase_order_line_add_or_purchase_order_line_group_add': [] if purchase_order_line_add_or_purchase_order_line_group_add is None else purchase_order_line_add_or_purchase_order_line_group_add,
+                'purchase_order_line_add_or_purchase_order_line_group_add': purchase_order_line_add_or_purchase_order_line_group_add,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -3910,7 +3910,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
 
     request_id: str | None = None
     purchase_order_add: PurchaseOrderAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -3918,7 +3918,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         purchase_order_add: PurchaseOrderAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -3926,7 +3926,7 @@ class PurchaseOrderAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'purchase_order_add': purchase_order_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4017,7 +4017,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
     quantity: Decimal | None = None
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
-    purchase_order_line_mod: list[PurchaseOrderLineMod] = attrs.field(factory=list)
+    purchase_order_line_mod: tuple[PurchaseOrderLineMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4028,7 +4028,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
         quantity: Decimal | None = None,
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
-        purchase_order_line_mod: list[PurchaseOrderLineMod] | None = None,
+        purchase_order_line_mod: tuple[PurchaseOrderLineMod, ...] | list[PurchaseOrderLineMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4039,7 +4039,7 @@ class PurchaseOrderLineGroupMod(QbxmlModel):
                 'quantity': quantity,
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
-                'purchase_order_line_mod': [] if purchase_order_line_mod is None else purchase_order_line_mod,
+                'purchase_order_line_mod': purchase_order_line_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4075,7 +4075,7 @@ class PurchaseOrderMod(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     exchange_rate: Decimal | None = None
-    purchase_order_line_mod_or_purchase_order_line_group_mod: list[PurchaseOrderLineMod | PurchaseOrderLineGroupMod] = attrs.field(factory=list)
+    purchase_order_line_mod_or_purchase_order_line_group_mod: tuple[PurchaseOrderLineMod | PurchaseOrderLineGroupMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4107,7 +4107,7 @@ class PurchaseOrderMod(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         exchange_rate: Decimal | None = None,
-        purchase_order_line_mod_or_purchase_order_line_group_mod: list[PurchaseOrderLineMod | PurchaseOrderLineGroupMod] | None = None,
+        purchase_order_line_mod_or_purchase_order_line_group_mod: tuple[PurchaseOrderLineMod | PurchaseOrderLineGroupMod, ...] | list[PurchaseOrderLineMod | PurchaseOrderLineGroupMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4139,7 +4139,7 @@ class PurchaseOrderMod(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'exchange_rate': exchange_rate,
-                'purchase_order_line_mod_or_purchase_order_line_group_mod': [] if purchase_order_line_mod_or_purchase_order_line_group_mod is None else purchase_order_line_mod_or_purchase_order_line_group_mod,
+                'purchase_order_line_mod_or_purchase_order_line_group_mod': purchase_order_line_mod_or_purchase_order_line_group_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4151,7 +4151,7 @@ class PurchaseOrderModRq(QbxmlRequest):
 
     request_id: str | None = None
     purchase_order_mod: PurchaseOrderMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4159,7 +4159,7 @@ class PurchaseOrderModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         purchase_order_mod: PurchaseOrderMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4167,7 +4167,7 @@ class PurchaseOrderModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'purchase_order_mod': purchase_order_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4181,9 +4181,9 @@ class EstimateQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -4194,8 +4194,8 @@ class EstimateQueryRq(QbxmlRequest):
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
     include_linked_txns: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4205,9 +4205,9 @@ class EstimateQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -4218,8 +4218,8 @@ class EstimateQueryRq(QbxmlRequest):
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
         include_linked_txns: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4229,9 +4229,9 @@ class EstimateQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -4242,8 +4242,8 @@ class EstimateQueryRq(QbxmlRequest):
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
                 'include_linked_txns': include_linked_txns,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4272,7 +4272,7 @@ class EstimateLineAdd(QbxmlModel):
     override_item_account_ref: Ref | None = None
     other1: str | None = None
     other2: str | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4297,7 +4297,7 @@ class EstimateLineAdd(QbxmlModel):
         override_item_account_ref: Ref | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4322,7 +4322,7 @@ class EstimateLineAdd(QbxmlModel):
                 'override_item_account_ref': override_item_account_ref,
                 'other1': other1,
                 'other2': other2,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4338,7 +4338,7 @@ class EstimateLineGroupAdd(QbxmlModel):
     unit_of_measure: str | None = None
     inventory_site_ref: Ref | None = None
     inventory_site_location_ref: Ref | None = None
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4350,7 +4350,7 @@ class EstimateLineGroupAdd(QbxmlModel):
         unit_of_measure: str | None = None,
         inventory_site_ref: Ref | None = None,
         inventory_site_location_ref: Ref | None = None,
-        data_ext: list[DataExt] | None = None,
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4362,7 +4362,7 @@ class EstimateLineGroupAdd(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'inventory_site_ref': inventory_site_ref,
                 'inventory_site_location_ref': inventory_site_location_ref,
-                'data_ext': [] if data_ext is None else data_ext,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4395,7 +4395,7 @@ class EstimateAdd(QbxmlModel):
     other: str | None = None
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
-    estimate_line_add_or_estimate_line_group_add: list[EstimateLineAdd | EstimateLineGroupAdd] = attrs.field(factory=list)
+    estimate_line_add_or_estimate_line_group_add: tuple[EstimateLineAdd | EstimateLineGroupAdd, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4424,7 +4424,7 @@ class EstimateAdd(QbxmlModel):
         other: str | None = None,
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
-        estimate_line_add_or_estimate_line_group_add: list[EstimateLineAdd | EstimateLineGroupAdd] | None = None,
+        estimate_line_add_or_estimate_line_group_add: tuple[EstimateLineAdd | EstimateLineGroupAdd, ...] | list[EstimateLineAdd | EstimateLineGroupAdd] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4453,7 +4453,7 @@ class EstimateAdd(QbxmlModel):
                 'other': other,
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
-                'estimate_line_add_or_estimate_line_group_add': [] if estimate_line_add_or_estimate_line_group_add is None else estimate_line_add_or_estimate_line_group_add,
+                'estimate_line_add_or_estimate_line_group_add': estimate_line_add_or_estimate_line_group_add,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4465,7 +4465,7 @@ class EstimateAddRq(QbxmlRequest):
 
     request_id: str | None = None
     estimate_add: EstimateAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4473,7 +4473,7 @@ class EstimateAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         estimate_add: EstimateAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4481,7 +4481,7 @@ class EstimateAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'estimate_add': estimate_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4575,7 +4575,7 @@ class EstimateLineGroupMod(QbxmlModel):
     quantity: Decimal | None = None
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
-    estimate_line_mod: list[EstimateLineMod] = attrs.field(factory=list)
+    estimate_line_mod: tuple[EstimateLineMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4586,7 +4586,7 @@ class EstimateLineGroupMod(QbxmlModel):
         quantity: Decimal | None = None,
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
-        estimate_line_mod: list[EstimateLineMod] | None = None,
+        estimate_line_mod: tuple[EstimateLineMod, ...] | list[EstimateLineMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4597,7 +4597,7 @@ class EstimateLineGroupMod(QbxmlModel):
                 'quantity': quantity,
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
-                'estimate_line_mod': [] if estimate_line_mod is None else estimate_line_mod,
+                'estimate_line_mod': estimate_line_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4631,7 +4631,7 @@ class EstimateMod(QbxmlModel):
     customer_sales_tax_code_ref: Ref | None = None
     other: str | None = None
     exchange_rate: Decimal | None = None
-    estimate_line_mod_or_estimate_line_group_mod: list[EstimateLineMod | EstimateLineGroupMod] = attrs.field(factory=list)
+    estimate_line_mod_or_estimate_line_group_mod: tuple[EstimateLineMod | EstimateLineGroupMod, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4661,7 +4661,7 @@ class EstimateMod(QbxmlModel):
         customer_sales_tax_code_ref: Ref | None = None,
         other: str | None = None,
         exchange_rate: Decimal | None = None,
-        estimate_line_mod_or_estimate_line_group_mod: list[EstimateLineMod | EstimateLineGroupMod] | None = None,
+        estimate_line_mod_or_estimate_line_group_mod: tuple[EstimateLineMod | EstimateLineGroupMod, ...] | list[EstimateLineMod | EstimateLineGroupMod] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4691,7 +4691,7 @@ class EstimateMod(QbxmlModel):
                 'customer_sales_tax_code_ref': customer_sales_tax_code_ref,
                 'other': other,
                 'exchange_rate': exchange_rate,
-                'estimate_line_mod_or_estimate_line_group_mod': [] if estimate_line_mod_or_estimate_line_group_mod is None else estimate_line_mod_or_estimate_line_group_mod,
+                'estimate_line_mod_or_estimate_line_group_mod': estimate_line_mod_or_estimate_line_group_mod,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4703,7 +4703,7 @@ class EstimateModRq(QbxmlRequest):
 
     request_id: str | None = None
     estimate_mod: EstimateMod
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4711,7 +4711,7 @@ class EstimateModRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         estimate_mod: EstimateMod,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4719,7 +4719,7 @@ class EstimateModRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'estimate_mod': estimate_mod,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4733,9 +4733,9 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -4745,8 +4745,8 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
     ref_number_range_filter: RefNumberRangeFilter | None = None
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4756,9 +4756,9 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -4768,8 +4768,8 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
         ref_number_range_filter: RefNumberRangeFilter | None = None,
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4779,9 +4779,9 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -4791,8 +4791,8 @@ class BillPaymentCheckQueryRq(QbxmlRequest):
                 'ref_number_range_filter': ref_number_range_filter,
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4860,8 +4860,8 @@ class AppliedToTxnAdd(QbxmlModel):
 
     txn_id: str
     payment_amount: Decimal | None = None
-    txn_line_detail: list[TxnLineDetail] = attrs.field(factory=list)
-    set_credit: list[SetCredit] = attrs.field(factory=list)
+    txn_line_detail: tuple[TxnLineDetail, ...] = ()
+    set_credit: tuple[SetCredit, ...] = ()
     discount_amount: Decimal | None = None
     discount_account_ref: Ref | None = None
     discount_class_ref: Ref | None = None
@@ -4872,8 +4872,8 @@ class AppliedToTxnAdd(QbxmlModel):
         *,
         txn_id: str,
         payment_amount: Decimal | None = None,
-        txn_line_detail: list[TxnLineDetail] | None = None,
-        set_credit: list[SetCredit] | None = None,
+        txn_line_detail: tuple[TxnLineDetail, ...] | list[TxnLineDetail] = (),
+        set_credit: tuple[SetCredit, ...] | list[SetCredit] = (),
         discount_amount: Decimal | None = None,
         discount_account_ref: Ref | None = None,
         discount_class_ref: Ref | None = None,
@@ -4884,8 +4884,8 @@ class AppliedToTxnAdd(QbxmlModel):
             {
                 'txn_id': txn_id,
                 'payment_amount': payment_amount,
-                'txn_line_detail': [] if txn_line_detail is None else txn_line_detail,
-                'set_credit': [] if set_credit is None else set_credit,
+                'txn_line_detail': txn_line_detail,
+                'set_credit': set_credit,
                 'discount_amount': discount_amount,
                 'discount_account_ref': discount_account_ref,
                 'discount_class_ref': discount_class_ref,
@@ -4908,7 +4908,7 @@ class BillPaymentCheckAdd(QbxmlModel):
     memo: str | None = None
     exchange_rate: Decimal | None = None
     external_guid: str | None = None
-    applied_to_txn_add: list[AppliedToTxnAdd] = attrs.field(factory=list)
+    applied_to_txn_add: tuple[AppliedToTxnAdd, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4924,7 +4924,7 @@ class BillPaymentCheckAdd(QbxmlModel):
         memo: str | None = None,
         exchange_rate: Decimal | None = None,
         external_guid: str | None = None,
-        applied_to_txn_add: list[AppliedToTxnAdd] | None = None,
+        applied_to_txn_add: tuple[AppliedToTxnAdd, ...] | list[AppliedToTxnAdd] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4940,7 +4940,7 @@ class BillPaymentCheckAdd(QbxmlModel):
                 'memo': memo,
                 'exchange_rate': exchange_rate,
                 'external_guid': external_guid,
-                'applied_to_txn_add': [] if applied_to_txn_add is None else applied_to_txn_add,
+                'applied_to_txn_add': applied_to_txn_add,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4952,7 +4952,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
 
     request_id: str | None = None
     bill_payment_check_add: BillPaymentCheckAdd
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -4960,7 +4960,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         bill_payment_check_add: BillPaymentCheckAdd,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -4968,7 +4968,7 @@ class BillPaymentCheckAddRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'bill_payment_check_add': bill_payment_check_add,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -4982,9 +4982,9 @@ class CheckQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -4995,8 +4995,8 @@ class CheckQueryRq(QbxmlRequest):
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
     include_linked_txns: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -5006,9 +5006,9 @@ class CheckQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -5019,8 +5019,8 @@ class CheckQueryRq(QbxmlRequest):
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
         include_linked_txns: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -5030,9 +5030,9 @@ class CheckQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -5043,8 +5043,8 @@ class CheckQueryRq(QbxmlRequest):
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
                 'include_linked_txns': include_linked_txns,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -5058,9 +5058,9 @@ class CreditCardChargeQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -5070,8 +5070,8 @@ class CreditCardChargeQueryRq(QbxmlRequest):
     ref_number_range_filter: RefNumberRangeFilter | None = None
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -5081,9 +5081,9 @@ class CreditCardChargeQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -5093,8 +5093,8 @@ class CreditCardChargeQueryRq(QbxmlRequest):
         ref_number_range_filter: RefNumberRangeFilter | None = None,
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -5104,9 +5104,9 @@ class CreditCardChargeQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -5116,8 +5116,8 @@ class CreditCardChargeQueryRq(QbxmlRequest):
                 'ref_number_range_filter': ref_number_range_filter,
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -5131,9 +5131,9 @@ class VendorCreditQueryRq(QbxmlRequest):
     meta_data: MetaData | str | None = None
     iterator: Iterator | str | None = None
     iterator_id: str | None = None
-    txn_id: list[str] = attrs.field(factory=list)
-    ref_number: list[str] = attrs.field(factory=list)
-    ref_number_case_sensitive: list[str] = attrs.field(factory=list)
+    txn_id: tuple[str, ...] = ()
+    ref_number: tuple[str, ...] = ()
+    ref_number_case_sensitive: tuple[str, ...] = ()
     max_returned: int | None = None
     modified_date_range_filter: ModifiedDateRangeFilter | None = None
     txn_date_range_filter: TxnDateRangeFilter | None = None
@@ -5144,8 +5144,8 @@ class VendorCreditQueryRq(QbxmlRequest):
     currency_filter: CurrencyFilter | None = None
     include_line_items: bool | None = None
     include_linked_txns: bool | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
-    owner_id: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
+    owner_id: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -5155,9 +5155,9 @@ class VendorCreditQueryRq(QbxmlRequest):
         meta_data: MetaData | str | None = None,
         iterator: Iterator | str | None = None,
         iterator_id: str | None = None,
-        txn_id: list[str] | None = None,
-        ref_number: list[str] | None = None,
-        ref_number_case_sensitive: list[str] | None = None,
+        txn_id: tuple[str, ...] | list[str] = (),
+        ref_number: tuple[str, ...] | list[str] = (),
+        ref_number_case_sensitive: tuple[str, ...] | list[str] = (),
         max_returned: int | None = None,
         modified_date_range_filter: ModifiedDateRangeFilter | None = None,
         txn_date_range_filter: TxnDateRangeFilter | None = None,
@@ -5168,8 +5168,8 @@ class VendorCreditQueryRq(QbxmlRequest):
         currency_filter: CurrencyFilter | None = None,
         include_line_items: bool | None = None,
         include_linked_txns: bool | None = None,
-        include_ret_element: list[str] | None = None,
-        owner_id: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
+        owner_id: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -5179,9 +5179,9 @@ class VendorCreditQueryRq(QbxmlRequest):
                 'meta_data': meta_data,
                 'iterator': iterator,
                 'iterator_id': iterator_id,
-                'txn_id': [] if txn_id is None else txn_id,
-                'ref_number': [] if ref_number is None else ref_number,
-                'ref_number_case_sensitive': [] if ref_number_case_sensitive is None else ref_number_case_sensitive,
+                'txn_id': txn_id,
+                'ref_number': ref_number,
+                'ref_number_case_sensitive': ref_number_case_sensitive,
                 'max_returned': max_returned,
                 'modified_date_range_filter': modified_date_range_filter,
                 'txn_date_range_filter': txn_date_range_filter,
@@ -5192,8 +5192,8 @@ class VendorCreditQueryRq(QbxmlRequest):
                 'currency_filter': currency_filter,
                 'include_line_items': include_line_items,
                 'include_linked_txns': include_linked_txns,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
-                'owner_id': [] if owner_id is None else owner_id,
+                'include_ret_element': include_ret_element,
+                'owner_id': owner_id,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -5230,9 +5230,9 @@ class TxnDeletedQueryRq(QbxmlRequest):
 
     request_id: str | None = None
     meta_data: MetaData | str | None = None
-    txn_del_type: list[TxnDelType | str] = attrs.field(factory=list)
+    txn_del_type: tuple[TxnDelType | str, ...] = ()
     deleted_date_range_filter: DeletedDateRangeFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -5240,9 +5240,9 @@ class TxnDeletedQueryRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         meta_data: MetaData | str | None = None,
-        txn_del_type: list[TxnDelType | str] | None = None,
+        txn_del_type: tuple[TxnDelType | str, ...] | list[TxnDelType | str] = (),
         deleted_date_range_filter: DeletedDateRangeFilter | None = None,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -5250,9 +5250,9 @@ class TxnDeletedQueryRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'meta_data': meta_data,
-                'txn_del_type': [] if txn_del_type is None else txn_del_type,
+                'txn_del_type': txn_del_type,
                 'deleted_date_range_filter': deleted_date_range_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -5264,9 +5264,9 @@ class ListDeletedQueryRq(QbxmlRequest):
 
     request_id: str | None = None
     meta_data: MetaData | str | None = None
-    list_del_type: list[ListDelType | str] = attrs.field(factory=list)
+    list_del_type: tuple[ListDelType | str, ...] = ()
     deleted_date_range_filter: DeletedDateRangeFilter | None = None
-    include_ret_element: list[str] = attrs.field(factory=list)
+    include_ret_element: tuple[str, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -5274,9 +5274,9 @@ class ListDeletedQueryRq(QbxmlRequest):
         *,
         request_id: str | None = None,
         meta_data: MetaData | str | None = None,
-        list_del_type: list[ListDelType | str] | None = None,
+        list_del_type: tuple[ListDelType | str, ...] | list[ListDelType | str] = (),
         deleted_date_range_filter: DeletedDateRangeFilter | None = None,
-        include_ret_element: list[str] | None = None,
+        include_ret_element: tuple[str, ...] | list[str] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -5284,9 +5284,9 @@ class ListDeletedQueryRq(QbxmlRequest):
             {
                 'request_id': request_id,
                 'meta_data': meta_data,
-                'list_del_type': [] if list_del_type is None else list_del_type,
+                'list_del_type': list_del_type,
                 'deleted_date_range_filter': deleted_date_range_filter,
-                'include_ret_element': [] if include_ret_element is None else include_ret_element,
+                'include_ret_element': include_ret_element,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -5822,7 +5822,7 @@ class HostRet(QbxmlModel):
     major_version: str | None = None
     minor_version: str | None = None
     country: str | None = None
-    supported_qbxml_version: list[str] = attrs.field(factory=list)
+    supported_qbxml_version: tuple[str, ...] = ()
     is_automatic_login: bool | None = None
     qb_file_mode: QBFileMode | str | None = None
     list_meta_data: ListMetaData | None = None
@@ -5835,7 +5835,7 @@ class HostRet(QbxmlModel):
         major_version: str | None = None,
         minor_version: str | None = None,
         country: str | None = None,
-        supported_qbxml_version: list[str] | None = None,
+        supported_qbxml_version: tuple[str, ...] | list[str] = (),
         is_automatic_login: bool | None = None,
         qb_file_mode: QBFileMode | str | None = None,
         list_meta_data: ListMetaData | None = None,
@@ -5848,7 +5848,7 @@ class HostRet(QbxmlModel):
                 'major_version': major_version,
                 'minor_version': minor_version,
                 'country': country,
-                'supported_qbxml_version': [] if supported_qbxml_version is None else supported_qbxml_version,
+                'supported_qbxml_version': supported_qbxml_version,
                 'is_automatic_login': is_automatic_login,
                 'qb_file_mode': qb_file_mode,
                 'list_meta_data': list_meta_data,
@@ -5957,19 +5957,19 @@ class Service(QbxmlModel):
 class SubscribedServices(QbxmlModel):
     """qbXML ``SubscribedServices``."""
 
-    service: list[Service] = attrs.field(factory=list)
+    service: tuple[Service, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
         self,
         *,
-        service: list[Service] | None = None,
+        service: tuple[Service, ...] | list[Service] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
             self,
             {
-                'service': [] if service is None else service,
+                'service': service,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -6056,7 +6056,7 @@ class CompanyRet(QbxmlModel):
     tax_form: TaxForm | str | None = None
     subscribed_services: SubscribedServices | None = None
     accountant_copy: AccountantCopy | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -6083,7 +6083,7 @@ class CompanyRet(QbxmlModel):
         tax_form: TaxForm | str | None = None,
         subscribed_services: SubscribedServices | None = None,
         accountant_copy: AccountantCopy | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -6110,7 +6110,7 @@ class CompanyRet(QbxmlModel):
                 'tax_form': tax_form,
                 'subscribed_services': subscribed_services,
                 'accountant_copy': accountant_copy,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -6668,7 +6668,7 @@ class ContactsRet(QbxmlModel):
     middle_name: str | None = None
     last_name: str | None = None
     job_title: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -6684,7 +6684,7 @@ class ContactsRet(QbxmlModel):
         middle_name: str | None = None,
         last_name: str | None = None,
         job_title: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -6700,7 +6700,7 @@ class ContactsRet(QbxmlModel):
                 'middle_name': middle_name,
                 'last_name': last_name,
                 'job_title': job_title,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
+                'additional_contact_ref': additional_contact_ref,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -6765,12 +6765,12 @@ class VendorRet(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts_ret: list[ContactsRet] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts_ret: tuple[ContactsRet, ...] = ()
     name_on_check: str | None = None
     account_number: str | None = None
     notes: str | None = None
-    additional_notes_ret: list[AdditionalNotesRet] = attrs.field(factory=list)
+    additional_notes_ret: tuple[AdditionalNotesRet, ...] = ()
     vendor_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     credit_limit: Decimal | None = None
@@ -6790,9 +6790,9 @@ class VendorRet(QbxmlModel):
     is_tax_tracked_on_sales: bool | None = None
     tax_on_sales_account_ref: Ref | None = None
     is_tax_on_tax: bool | None = None
-    prefill_account_ref: list[Ref] = attrs.field(factory=list)
+    prefill_account_ref: tuple[Ref, ...] = ()
     currency_ref: Ref | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -6825,12 +6825,12 @@ class VendorRet(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts_ret: list[ContactsRet] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts_ret: tuple[ContactsRet, ...] | list[ContactsRet] = (),
         name_on_check: str | None = None,
         account_number: str | None = None,
         notes: str | None = None,
-        additional_notes_ret: list[AdditionalNotesRet] | None = None,
+        additional_notes_ret: tuple[AdditionalNotesRet, ...] | list[AdditionalNotesRet] = (),
         vendor_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         credit_limit: Decimal | None = None,
@@ -6850,9 +6850,9 @@ class VendorRet(QbxmlModel):
         is_tax_tracked_on_sales: bool | None = None,
         tax_on_sales_account_ref: Ref | None = None,
         is_tax_on_tax: bool | None = None,
-        prefill_account_ref: list[Ref] | None = None,
+        prefill_account_ref: tuple[Ref, ...] | list[Ref] = (),
         currency_ref: Ref | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -6885,12 +6885,12 @@ class VendorRet(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts_ret': [] if contacts_ret is None else contacts_ret,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts_ret': contacts_ret,
                 'name_on_check': name_on_check,
                 'account_number': account_number,
                 'notes': notes,
-                'additional_notes_ret': [] if additional_notes_ret is None else additional_notes_ret,
+                'additional_notes_ret': additional_notes_ret,
                 'vendor_type_ref': vendor_type_ref,
                 'terms_ref': terms_ref,
                 'credit_limit': credit_limit,
@@ -6910,9 +6910,9 @@ class VendorRet(QbxmlModel):
                 'is_tax_tracked_on_sales': is_tax_tracked_on_sales,
                 'tax_on_sales_account_ref': tax_on_sales_account_ref,
                 'is_tax_on_tax': is_tax_on_tax,
-                'prefill_account_ref': [] if prefill_account_ref is None else prefill_account_ref,
+                'prefill_account_ref': prefill_account_ref,
                 'currency_ref': currency_ref,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -6929,7 +6929,7 @@ class VendorQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    vendor_ret: list[VendorRet] = attrs.field(factory=list)
+    vendor_ret: tuple[VendorRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -6942,7 +6942,7 @@ class VendorQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        vendor_ret: list[VendorRet] | None = None,
+        vendor_ret: tuple[VendorRet, ...] | list[VendorRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -6955,7 +6955,7 @@ class VendorQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'vendor_ret': [] if vendor_ret is None else vendor_ret,
+                'vendor_ret': vendor_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7097,7 +7097,7 @@ class CustomerRet(QbxmlModel):
     bill_address_block: AddressBlock | None = None
     ship_address: Address | None = None
     ship_address_block: AddressBlock | None = None
-    ship_to_address: list[ShipToAddress] = attrs.field(factory=list)
+    ship_to_address: tuple[ShipToAddress, ...] = ()
     print_as: str | None = None
     phone: str | None = None
     mobile: str | None = None
@@ -7108,8 +7108,8 @@ class CustomerRet(QbxmlModel):
     cc: str | None = None
     contact: str | None = None
     alt_contact: str | None = None
-    additional_contact_ref: list[AdditionalContactRef] = attrs.field(factory=list)
-    contacts_ret: list[ContactsRet] = attrs.field(factory=list)
+    additional_contact_ref: tuple[AdditionalContactRef, ...] = ()
+    contacts_ret: tuple[ContactsRet, ...] = ()
     customer_type_ref: Ref | None = None
     terms_ref: Ref | None = None
     sales_rep_ref: Ref | None = None
@@ -7130,7 +7130,7 @@ class CustomerRet(QbxmlModel):
     job_desc: str | None = None
     job_type_ref: Ref | None = None
     notes: str | None = None
-    additional_notes_ret: list[AdditionalNotesRet] = attrs.field(factory=list)
+    additional_notes_ret: tuple[AdditionalNotesRet, ...] = ()
     is_statement_with_parent: bool | None = None
     delivery_method: DeliveryMethod | str | None = None
     preferred_delivery_method: PreferredDeliveryMethod | str | None = None
@@ -7138,7 +7138,7 @@ class CustomerRet(QbxmlModel):
     external_guid: str | None = None
     tax_registration_number: str | None = None
     currency_ref: Ref | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7165,7 +7165,7 @@ class CustomerRet(QbxmlModel):
         bill_address_block: AddressBlock | None = None,
         ship_address: Address | None = None,
         ship_address_block: AddressBlock | None = None,
-        ship_to_address: list[ShipToAddress] | None = None,
+        ship_to_address: tuple[ShipToAddress, ...] | list[ShipToAddress] = (),
         print_as: str | None = None,
         phone: str | None = None,
         mobile: str | None = None,
@@ -7176,8 +7176,8 @@ class CustomerRet(QbxmlModel):
         cc: str | None = None,
         contact: str | None = None,
         alt_contact: str | None = None,
-        additional_contact_ref: list[AdditionalContactRef] | None = None,
-        contacts_ret: list[ContactsRet] | None = None,
+        additional_contact_ref: tuple[AdditionalContactRef, ...] | list[AdditionalContactRef] = (),
+        contacts_ret: tuple[ContactsRet, ...] | list[ContactsRet] = (),
         customer_type_ref: Ref | None = None,
         terms_ref: Ref | None = None,
         sales_rep_ref: Ref | None = None,
@@ -7198,7 +7198,7 @@ class CustomerRet(QbxmlModel):
         job_desc: str | None = None,
         job_type_ref: Ref | None = None,
         notes: str | None = None,
-        additional_notes_ret: list[AdditionalNotesRet] | None = None,
+        additional_notes_ret: tuple[AdditionalNotesRet, ...] | list[AdditionalNotesRet] = (),
         is_statement_with_parent: bool | None = None,
         delivery_method: DeliveryMethod | str | None = None,
         preferred_delivery_method: PreferredDeliveryMethod | str | None = None,
@@ -7206,7 +7206,7 @@ class CustomerRet(QbxmlModel):
         external_guid: str | None = None,
         tax_registration_number: str | None = None,
         currency_ref: Ref | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7233,7 +7233,7 @@ class CustomerRet(QbxmlModel):
                 'bill_address_block': bill_address_block,
                 'ship_address': ship_address,
                 'ship_address_block': ship_address_block,
-                'ship_to_address': [] if ship_to_address is None else ship_to_address,
+                'ship_to_address': ship_to_address,
                 'print_as': print_as,
                 'phone': phone,
                 'mobile': mobile,
@@ -7244,8 +7244,8 @@ class CustomerRet(QbxmlModel):
                 'cc': cc,
                 'contact': contact,
                 'alt_contact': alt_contact,
-                'additional_contact_ref': [] if additional_contact_ref is None else additional_contact_ref,
-                'contacts_ret': [] if contacts_ret is None else contacts_ret,
+                'additional_contact_ref': additional_contact_ref,
+                'contacts_ret': contacts_ret,
                 'customer_type_ref': customer_type_ref,
                 'terms_ref': terms_ref,
                 'sales_rep_ref': sales_rep_ref,
@@ -7266,7 +7266,7 @@ class CustomerRet(QbxmlModel):
                 'job_desc': job_desc,
                 'job_type_ref': job_type_ref,
                 'notes': notes,
-                'additional_notes_ret': [] if additional_notes_ret is None else additional_notes_ret,
+                'additional_notes_ret': additional_notes_ret,
                 'is_statement_with_parent': is_statement_with_parent,
                 'delivery_method': delivery_method,
                 'preferred_delivery_method': preferred_delivery_method,
@@ -7274,7 +7274,7 @@ class CustomerRet(QbxmlModel):
                 'external_guid': external_guid,
                 'tax_registration_number': tax_registration_number,
                 'currency_ref': currency_ref,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7291,7 +7291,7 @@ class CustomerQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    customer_ret: list[CustomerRet] = attrs.field(factory=list)
+    customer_ret: tuple[CustomerRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7304,7 +7304,7 @@ class CustomerQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        customer_ret: list[CustomerRet] | None = None,
+        customer_ret: tuple[CustomerRet, ...] | list[CustomerRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7317,7 +7317,7 @@ class CustomerQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'customer_ret': [] if customer_ret is None else customer_ret,
+                'customer_ret': customer_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7418,7 +7418,7 @@ class ItemServiceRet(QbxmlModel):
     sales_or_purchase: SalesOrPurchase | None = None
     sales_and_purchase: SalesAndPurchase | None = None
     external_guid: str | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7441,7 +7441,7 @@ class ItemServiceRet(QbxmlModel):
         sales_or_purchase: SalesOrPurchase | None = None,
         sales_and_purchase: SalesAndPurchase | None = None,
         external_guid: str | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7464,7 +7464,7 @@ class ItemServiceRet(QbxmlModel):
                 'sales_or_purchase': sales_or_purchase,
                 'sales_and_purchase': sales_and_purchase,
                 'external_guid': external_guid,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7481,7 +7481,7 @@ class ItemServiceQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    item_service_ret: list[ItemServiceRet] = attrs.field(factory=list)
+    item_service_ret: tuple[ItemServiceRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7494,7 +7494,7 @@ class ItemServiceQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        item_service_ret: list[ItemServiceRet] | None = None,
+        item_service_ret: tuple[ItemServiceRet, ...] | list[ItemServiceRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7507,7 +7507,7 @@ class ItemServiceQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'item_service_ret': [] if item_service_ret is None else item_service_ret,
+                'item_service_ret': item_service_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7639,7 +7639,7 @@ class AccountRet(QbxmlModel):
     tax_line_info_ret: TaxLineInfoRet | None = None
     cash_flow_classification: CashFlowClassification | str | None = None
     currency_ref: Ref | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7668,7 +7668,7 @@ class AccountRet(QbxmlModel):
         tax_line_info_ret: TaxLineInfoRet | None = None,
         cash_flow_classification: CashFlowClassification | str | None = None,
         currency_ref: Ref | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7697,7 +7697,7 @@ class AccountRet(QbxmlModel):
                 'tax_line_info_ret': tax_line_info_ret,
                 'cash_flow_classification': cash_flow_classification,
                 'currency_ref': currency_ref,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7712,7 +7712,7 @@ class AccountQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     ret_count: int | None = None
-    account_ret: list[AccountRet] = attrs.field(factory=list)
+    account_ret: tuple[AccountRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7723,7 +7723,7 @@ class AccountQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         ret_count: int | None = None,
-        account_ret: list[AccountRet] | None = None,
+        account_ret: tuple[AccountRet, ...] | list[AccountRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7734,7 +7734,7 @@ class AccountQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'ret_count': ret_count,
-                'account_ret': [] if account_ret is None else account_ret,
+                'account_ret': account_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7750,7 +7750,7 @@ class LinkedTxn(QbxmlModel):
     ref_number: str | None = None
     link_type: LinkType | str | None = None
     amount: Decimal
-    txn_line_detail: list[TxnLineDetail] = attrs.field(factory=list)
+    txn_line_detail: tuple[TxnLineDetail, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7762,7 +7762,7 @@ class LinkedTxn(QbxmlModel):
         ref_number: str | None = None,
         link_type: LinkType | str | None = None,
         amount: Decimal,
-        txn_line_detail: list[TxnLineDetail] | None = None,
+        txn_line_detail: tuple[TxnLineDetail, ...] | list[TxnLineDetail] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7774,7 +7774,7 @@ class LinkedTxn(QbxmlModel):
                 'ref_number': ref_number,
                 'link_type': link_type,
                 'amount': amount,
-                'txn_line_detail': [] if txn_line_detail is None else txn_line_detail,
+                'txn_line_detail': txn_line_detail,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7794,7 +7794,7 @@ class ExpenseLineRet(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7810,7 +7810,7 @@ class ExpenseLineRet(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7826,7 +7826,7 @@ class ExpenseLineRet(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7854,7 +7854,7 @@ class ItemLineRet(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     billable_status: BillableStatus | str | None = None
     sales_rep_ref: Ref | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7878,7 +7878,7 @@ class ItemLineRet(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         billable_status: BillableStatus | str | None = None,
         sales_rep_ref: Ref | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7902,7 +7902,7 @@ class ItemLineRet(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'billable_status': billable_status,
                 'sales_rep_ref': sales_rep_ref,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7919,8 +7919,8 @@ class ItemGroupLineRet(QbxmlModel):
     unit_of_measure: str | None = None
     override_uom_set_ref: Ref | None = None
     total_amount: Decimal
-    item_line_ret: list[ItemLineRet] = attrs.field(factory=list)
-    data_ext: list[DataExt] = attrs.field(factory=list)
+    item_line_ret: tuple[ItemLineRet, ...] = ()
+    data_ext: tuple[DataExt, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -7933,8 +7933,8 @@ class ItemGroupLineRet(QbxmlModel):
         unit_of_measure: str | None = None,
         override_uom_set_ref: Ref | None = None,
         total_amount: Decimal,
-        item_line_ret: list[ItemLineRet] | None = None,
-        data_ext: list[DataExt] | None = None,
+        item_line_ret: tuple[ItemLineRet, ...] | list[ItemLineRet] = (),
+        data_ext: tuple[DataExt, ...] | list[DataExt] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -7947,8 +7947,8 @@ class ItemGroupLineRet(QbxmlModel):
                 'unit_of_measure': unit_of_measure,
                 'override_uom_set_ref': override_uom_set_ref,
                 'total_amount': total_amount,
-                'item_line_ret': [] if item_line_ret is None else item_line_ret,
-                'data_ext': [] if data_ext is None else data_ext,
+                'item_line_ret': item_line_ret,
+                'data_ext': data_ext,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -7979,11 +7979,11 @@ class BillRet(QbxmlModel):
     sales_tax_code_ref: Ref | None = None
     is_paid: bool | None = None
     external_guid: str | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
-    item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
+    expense_line_ret: tuple[ExpenseLineRet, ...] = ()
+    item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] = ()
     open_amount: Decimal | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8010,11 +8010,11 @@ class BillRet(QbxmlModel):
         sales_tax_code_ref: Ref | None = None,
         is_paid: bool | None = None,
         external_guid: str | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
-        expense_line_ret: list[ExpenseLineRet] | None = None,
-        item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
+        expense_line_ret: tuple[ExpenseLineRet, ...] | list[ExpenseLineRet] = (),
+        item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] | list[ItemLineRet | ItemGroupLineRet] = (),
         open_amount: Decimal | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8041,11 +8041,11 @@ class BillRet(QbxmlModel):
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'is_paid': is_paid,
                 'external_guid': external_guid,
-                'linked_txn': [] if linked_txn is None else linked_txn,
-                'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
-                'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
+                'linked_txn': linked_txn,
+                'expense_line_ret': expense_line_ret,
+                'item_line_ret_or_item_group_line_ret': item_line_ret_or_item_group_line_ret,
                 'open_amount': open_amount,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8062,7 +8062,7 @@ class BillQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    bill_ret: list[BillRet] = attrs.field(factory=list)
+    bill_ret: tuple[BillRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8075,7 +8075,7 @@ class BillQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        bill_ret: list[BillRet] | None = None,
+        bill_ret: tuple[BillRet, ...] | list[BillRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8088,7 +8088,7 @@ class BillQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'bill_ret': [] if bill_ret is None else bill_ret,
+                'bill_ret': bill_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8193,7 +8193,7 @@ class PurchaseOrderLineRet(QbxmlModel):
     is_manually_closed: bool | None = None
     other1: str | None = None
     other2: str | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8220,7 +8220,7 @@ class PurchaseOrderLineRet(QbxmlModel):
         is_manually_closed: bool | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8247,7 +8247,7 @@ class PurchaseOrderLineRet(QbxmlModel):
                 'is_manually_closed': is_manually_closed,
                 'other1': other1,
                 'other2': other2,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8266,8 +8266,8 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
     is_print_items_in_group: bool
     total_amount: Decimal
     service_date: datetime.date | None = None
-    purchase_order_line_ret: list[PurchaseOrderLineRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    purchase_order_line_ret: tuple[PurchaseOrderLineRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8282,8 +8282,8 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
         is_print_items_in_group: bool,
         total_amount: Decimal,
         service_date: datetime.date | None = None,
-        purchase_order_line_ret: list[PurchaseOrderLineRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        purchase_order_line_ret: tuple[PurchaseOrderLineRet, ...] | list[PurchaseOrderLineRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8298,8 +8298,8 @@ class PurchaseOrderLineGroupRet(QbxmlModel):
                 'is_print_items_in_group': is_print_items_in_group,
                 'total_amount': total_amount,
                 'service_date': service_date,
-                'purchase_order_line_ret': [] if purchase_order_line_ret is None else purchase_order_line_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'purchase_order_line_ret': purchase_order_line_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8345,9 +8345,9 @@ class PurchaseOrderRet(QbxmlModel):
     other1: str | None = None
     other2: str | None = None
     external_guid: str | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    purchase_order_line_ret_or_purchase_order_line_group_ret: list[PurchaseOrderLineRet | PurchaseOrderLineGroupRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
+    purchase_order_line_ret_or_purchase_order_line_group_ret: tuple[PurchaseOrderLineRet | PurchaseOrderLineGroupRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8389,9 +8389,9 @@ class PurchaseOrderRet(QbxmlModel):
         other1: str | None = None,
         other2: str | None = None,
         external_guid: str | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
-        purchase_order_line_ret_or_purchase_order_line_group_ret: list[PurchaseOrderLineRet | PurchaseOrderLineGroupRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
+        purchase_order_line_ret_or_purchase_order_line_group_ret: tuple[PurchaseOrderLineRet | PurchaseOrderLineGroupRet, ...] | list[PurchaseOrderLineRet | PurchaseOrderLineGroupRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8433,9 +8433,9 @@ class PurchaseOrderRet(QbxmlModel):
                 'other1': other1,
                 'other2': other2,
                 'external_guid': external_guid,
-                'linked_txn': [] if linked_txn is None else linked_txn,
-                'purchase_order_line_ret_or_purchase_order_line_group_ret': [] if purchase_order_line_ret_or_purchase_order_line_group_ret is None else purchase_order_line_ret_or_purchase_order_line_group_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'linked_txn': linked_txn,
+                'purchase_order_line_ret_or_purchase_order_line_group_ret': purchase_order_line_ret_or_purchase_order_line_group_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8452,7 +8452,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    purchase_order_ret: list[PurchaseOrderRet] = attrs.field(factory=list)
+    purchase_order_ret: tuple[PurchaseOrderRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8465,7 +8465,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        purchase_order_ret: list[PurchaseOrderRet] | None = None,
+        purchase_order_ret: tuple[PurchaseOrderRet, ...] | list[PurchaseOrderRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8478,7 +8478,7 @@ class PurchaseOrderQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'purchase_order_ret': [] if purchase_order_ret is None else purchase_order_ret,
+                'purchase_order_ret': purchase_order_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8580,7 +8580,7 @@ class EstimateLineRet(QbxmlModel):
     markup_rate_percent: Decimal | None = None
     other1: str | None = None
     other2: str | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8604,7 +8604,7 @@ class EstimateLineRet(QbxmlModel):
         markup_rate_percent: Decimal | None = None,
         other1: str | None = None,
         other2: str | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8628,7 +8628,7 @@ class EstimateLineRet(QbxmlModel):
                 'markup_rate_percent': markup_rate_percent,
                 'other1': other1,
                 'other2': other2,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8646,8 +8646,8 @@ class EstimateLineGroupRet(QbxmlModel):
     override_uom_set_ref: Ref | None = None
     is_print_items_in_group: bool
     total_amount: Decimal
-    estimate_line_ret: list[EstimateLineRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    estimate_line_ret: tuple[EstimateLineRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8661,8 +8661,8 @@ class EstimateLineGroupRet(QbxmlModel):
         override_uom_set_ref: Ref | None = None,
         is_print_items_in_group: bool,
         total_amount: Decimal,
-        estimate_line_ret: list[EstimateLineRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        estimate_line_ret: tuple[EstimateLineRet, ...] | list[EstimateLineRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8676,8 +8676,8 @@ class EstimateLineGroupRet(QbxmlModel):
                 'override_uom_set_ref': override_uom_set_ref,
                 'is_print_items_in_group': is_print_items_in_group,
                 'total_amount': total_amount,
-                'estimate_line_ret': [] if estimate_line_ret is None else estimate_line_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'estimate_line_ret': estimate_line_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8722,9 +8722,9 @@ class EstimateRet(QbxmlModel):
     customer_sales_tax_code_ref: Ref | None = None
     other: str | None = None
     external_guid: str | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    estimate_line_ret_or_estimate_line_group_ret: list[EstimateLineRet | EstimateLineGroupRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
+    estimate_line_ret_or_estimate_line_group_ret: tuple[EstimateLineRet | EstimateLineGroupRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8765,9 +8765,9 @@ class EstimateRet(QbxmlModel):
         customer_sales_tax_code_ref: Ref | None = None,
         other: str | None = None,
         external_guid: str | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
-        estimate_line_ret_or_estimate_line_group_ret: list[EstimateLineRet | EstimateLineGroupRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
+        estimate_line_ret_or_estimate_line_group_ret: tuple[EstimateLineRet | EstimateLineGroupRet, ...] | list[EstimateLineRet | EstimateLineGroupRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8808,9 +8808,9 @@ class EstimateRet(QbxmlModel):
                 'customer_sales_tax_code_ref': customer_sales_tax_code_ref,
                 'other': other,
                 'external_guid': external_guid,
-                'linked_txn': [] if linked_txn is None else linked_txn,
-                'estimate_line_ret_or_estimate_line_group_ret': [] if estimate_line_ret_or_estimate_line_group_ret is None else estimate_line_ret_or_estimate_line_group_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'linked_txn': linked_txn,
+                'estimate_line_ret_or_estimate_line_group_ret': estimate_line_ret_or_estimate_line_group_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8827,7 +8827,7 @@ class EstimateQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    estimate_ret: list[EstimateRet] = attrs.field(factory=list)
+    estimate_ret: tuple[EstimateRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8840,7 +8840,7 @@ class EstimateQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        estimate_ret: list[EstimateRet] | None = None,
+        estimate_ret: tuple[EstimateRet, ...] | list[EstimateRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8853,7 +8853,7 @@ class EstimateQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'estimate_ret': [] if estimate_ret is None else estimate_ret,
+                'estimate_ret': estimate_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -8943,11 +8943,11 @@ class AppliedToTxnRet(QbxmlModel):
     ref_number: str | None = None
     balance_remaining: Decimal | None = None
     amount: Decimal | None = None
-    txn_line_detail: list[TxnLineDetail] = attrs.field(factory=list)
+    txn_line_detail: tuple[TxnLineDetail, ...] = ()
     discount_amount: Decimal | None = None
     discount_account_ref: Ref | None = None
     discount_class_ref: Ref | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -8959,11 +8959,11 @@ class AppliedToTxnRet(QbxmlModel):
         ref_number: str | None = None,
         balance_remaining: Decimal | None = None,
         amount: Decimal | None = None,
-        txn_line_detail: list[TxnLineDetail] | None = None,
+        txn_line_detail: tuple[TxnLineDetail, ...] | list[TxnLineDetail] = (),
         discount_amount: Decimal | None = None,
         discount_account_ref: Ref | None = None,
         discount_class_ref: Ref | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -8975,11 +8975,11 @@ class AppliedToTxnRet(QbxmlModel):
                 'ref_number': ref_number,
                 'balance_remaining': balance_remaining,
                 'amount': amount,
-                'txn_line_detail': [] if txn_line_detail is None else txn_line_detail,
+                'txn_line_detail': txn_line_detail,
                 'discount_amount': discount_amount,
                 'discount_account_ref': discount_account_ref,
                 'discount_class_ref': discount_class_ref,
-                'linked_txn': [] if linked_txn is None else linked_txn,
+                'linked_txn': linked_txn,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9008,8 +9008,8 @@ class BillPaymentCheckRet(QbxmlModel):
     address_block: AddressBlock | None = None
     is_to_be_printed: bool | None = None
     external_guid: str | None = None
-    applied_to_txn_ret: list[AppliedToTxnRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    applied_to_txn_ret: tuple[AppliedToTxnRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9034,8 +9034,8 @@ class BillPaymentCheckRet(QbxmlModel):
         address_block: AddressBlock | None = None,
         is_to_be_printed: bool | None = None,
         external_guid: str | None = None,
-        applied_to_txn_ret: list[AppliedToTxnRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        applied_to_txn_ret: tuple[AppliedToTxnRet, ...] | list[AppliedToTxnRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9060,8 +9060,8 @@ class BillPaymentCheckRet(QbxmlModel):
                 'address_block': address_block,
                 'is_to_be_printed': is_to_be_printed,
                 'external_guid': external_guid,
-                'applied_to_txn_ret': [] if applied_to_txn_ret is None else applied_to_txn_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'applied_to_txn_ret': applied_to_txn_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9078,7 +9078,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    bill_payment_check_ret: list[BillPaymentCheckRet] = attrs.field(factory=list)
+    bill_payment_check_ret: tuple[BillPaymentCheckRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9091,7 +9091,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        bill_payment_check_ret: list[BillPaymentCheckRet] | None = None,
+        bill_payment_check_ret: tuple[BillPaymentCheckRet, ...] | list[BillPaymentCheckRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9104,7 +9104,7 @@ class BillPaymentCheckQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'bill_payment_check_ret': [] if bill_payment_check_ret is None else bill_payment_check_ret,
+                'bill_payment_check_ret': bill_payment_check_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9171,10 +9171,10 @@ class CheckRet(QbxmlModel):
     is_tax_included: bool | None = None
     sales_tax_code_ref: Ref | None = None
     external_guid: str | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
-    item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
+    expense_line_ret: tuple[ExpenseLineRet, ...] = ()
+    item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9200,10 +9200,10 @@ class CheckRet(QbxmlModel):
         is_tax_included: bool | None = None,
         sales_tax_code_ref: Ref | None = None,
         external_guid: str | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
-        expense_line_ret: list[ExpenseLineRet] | None = None,
-        item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
+        expense_line_ret: tuple[ExpenseLineRet, ...] | list[ExpenseLineRet] = (),
+        item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] | list[ItemLineRet | ItemGroupLineRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9229,10 +9229,10 @@ class CheckRet(QbxmlModel):
                 'is_tax_included': is_tax_included,
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'external_guid': external_guid,
-                'linked_txn': [] if linked_txn is None else linked_txn,
-                'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
-                'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'linked_txn': linked_txn,
+                'expense_line_ret': expense_line_ret,
+                'item_line_ret_or_item_group_line_ret': item_line_ret_or_item_group_line_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9249,7 +9249,7 @@ class CheckQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    check_ret: list[CheckRet] = attrs.field(factory=list)
+    check_ret: tuple[CheckRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9262,7 +9262,7 @@ class CheckQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        check_ret: list[CheckRet] | None = None,
+        check_ret: tuple[CheckRet, ...] | list[CheckRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9275,7 +9275,7 @@ class CheckQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'check_ret': [] if check_ret is None else check_ret,
+                'check_ret': check_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9302,9 +9302,9 @@ class CreditCardChargeRet(QbxmlModel):
     is_tax_included: bool | None = None
     sales_tax_code_ref: Ref | None = None
     external_guid: str | None = None
-    expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
-    item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    expense_line_ret: tuple[ExpenseLineRet, ...] = ()
+    item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] = ()
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9327,9 +9327,9 @@ class CreditCardChargeRet(QbxmlModel):
         is_tax_included: bool | None = None,
         sales_tax_code_ref: Ref | None = None,
         external_guid: str | None = None,
-        expense_line_ret: list[ExpenseLineRet] | None = None,
-        item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        expense_line_ret: tuple[ExpenseLineRet, ...] | list[ExpenseLineRet] = (),
+        item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] | list[ItemLineRet | ItemGroupLineRet] = (),
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9352,9 +9352,9 @@ class CreditCardChargeRet(QbxmlModel):
                 'is_tax_included': is_tax_included,
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'external_guid': external_guid,
-                'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
-                'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'expense_line_ret': expense_line_ret,
+                'item_line_ret_or_item_group_line_ret': item_line_ret_or_item_group_line_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9371,7 +9371,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    credit_card_charge_ret: list[CreditCardChargeRet] = attrs.field(factory=list)
+    credit_card_charge_ret: tuple[CreditCardChargeRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9384,7 +9384,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        credit_card_charge_ret: list[CreditCardChargeRet] | None = None,
+        credit_card_charge_ret: tuple[CreditCardChargeRet, ...] | list[CreditCardChargeRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9397,7 +9397,7 @@ class CreditCardChargeQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'credit_card_charge_ret': [] if credit_card_charge_ret is None else credit_card_charge_ret,
+                'credit_card_charge_ret': credit_card_charge_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9424,11 +9424,11 @@ class VendorCreditRet(QbxmlModel):
     is_tax_included: bool | None = None
     sales_tax_code_ref: Ref | None = None
     external_guid: str | None = None
-    linked_txn: list[LinkedTxn] = attrs.field(factory=list)
-    expense_line_ret: list[ExpenseLineRet] = attrs.field(factory=list)
-    item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] = attrs.field(factory=list)
+    linked_txn: tuple[LinkedTxn, ...] = ()
+    expense_line_ret: tuple[ExpenseLineRet, ...] = ()
+    item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] = ()
     open_amount: Decimal | None = None
-    data_ext_ret: list[DataExtRet] = attrs.field(factory=list)
+    data_ext_ret: tuple[DataExtRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9451,11 +9451,11 @@ class VendorCreditRet(QbxmlModel):
         is_tax_included: bool | None = None,
         sales_tax_code_ref: Ref | None = None,
         external_guid: str | None = None,
-        linked_txn: list[LinkedTxn] | None = None,
-        expense_line_ret: list[ExpenseLineRet] | None = None,
-        item_line_ret_or_item_group_line_ret: list[ItemLineRet | ItemGroupLineRet] | None = None,
+        linked_txn: tuple[LinkedTxn, ...] | list[LinkedTxn] = (),
+        expense_line_ret: tuple[ExpenseLineRet, ...] | list[ExpenseLineRet] = (),
+        item_line_ret_or_item_group_line_ret: tuple[ItemLineRet | ItemGroupLineRet, ...] | list[ItemLineRet | ItemGroupLineRet] = (),
         open_amount: Decimal | None = None,
-        data_ext_ret: list[DataExtRet] | None = None,
+        data_ext_ret: tuple[DataExtRet, ...] | list[DataExtRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9478,11 +9478,11 @@ class VendorCreditRet(QbxmlModel):
                 'is_tax_included': is_tax_included,
                 'sales_tax_code_ref': sales_tax_code_ref,
                 'external_guid': external_guid,
-                'linked_txn': [] if linked_txn is None else linked_txn,
-                'expense_line_ret': [] if expense_line_ret is None else expense_line_ret,
-                'item_line_ret_or_item_group_line_ret': [] if item_line_ret_or_item_group_line_ret is None else item_line_ret_or_item_group_line_ret,
+                'linked_txn': linked_txn,
+                'expense_line_ret': expense_line_ret,
+                'item_line_ret_or_item_group_line_ret': item_line_ret_or_item_group_line_ret,
                 'open_amount': open_amount,
-                'data_ext_ret': [] if data_ext_ret is None else data_ext_ret,
+                'data_ext_ret': data_ext_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9499,7 +9499,7 @@ class VendorCreditQueryRs(QbxmlResponse):
     ret_count: int | None = None
     iterator_remaining_count: int | None = None
     iterator_id: str | None = None
-    vendor_credit_ret: list[VendorCreditRet] = attrs.field(factory=list)
+    vendor_credit_ret: tuple[VendorCreditRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9512,7 +9512,7 @@ class VendorCreditQueryRs(QbxmlResponse):
         ret_count: int | None = None,
         iterator_remaining_count: int | None = None,
         iterator_id: str | None = None,
-        vendor_credit_ret: list[VendorCreditRet] | None = None,
+        vendor_credit_ret: tuple[VendorCreditRet, ...] | list[VendorCreditRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9525,7 +9525,7 @@ class VendorCreditQueryRs(QbxmlResponse):
                 'ret_count': ret_count,
                 'iterator_remaining_count': iterator_remaining_count,
                 'iterator_id': iterator_id,
-                'vendor_credit_ret': [] if vendor_credit_ret is None else vendor_credit_ret,
+                'vendor_credit_ret': vendor_credit_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9574,7 +9574,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     ret_count: int | None = None
-    txn_deleted_ret: list[TxnDeletedRet] = attrs.field(factory=list)
+    txn_deleted_ret: tuple[TxnDeletedRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9585,7 +9585,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         ret_count: int | None = None,
-        txn_deleted_ret: list[TxnDeletedRet] | None = None,
+        txn_deleted_ret: tuple[TxnDeletedRet, ...] | list[TxnDeletedRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9596,7 +9596,7 @@ class TxnDeletedQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'ret_count': ret_count,
-                'txn_deleted_ret': [] if txn_deleted_ret is None else txn_deleted_ret,
+                'txn_deleted_ret': txn_deleted_ret,
                 'unknown_elements': unknown_elements,
             },
         )
@@ -9645,7 +9645,7 @@ class ListDeletedQueryRs(QbxmlResponse):
     status_severity: str
     status_message: str | None = None
     ret_count: int | None = None
-    list_deleted_ret: list[ListDeletedRet] = attrs.field(factory=list)
+    list_deleted_ret: tuple[ListDeletedRet, ...] = ()
     unknown_elements: tuple[UnknownElement, ...] = ()
 
     def __init__(
@@ -9656,7 +9656,7 @@ class ListDeletedQueryRs(QbxmlResponse):
         status_severity: str,
         status_message: str | None = None,
         ret_count: int | None = None,
-        list_deleted_ret: list[ListDeletedRet] | None = None,
+        list_deleted_ret: tuple[ListDeletedRet, ...] | list[ListDeletedRet] = (),
         unknown_elements: tuple[UnknownElement, ...] = (),
     ) -> None:
         _init(
@@ -9667,7 +9667,7 @@ class ListDeletedQueryRs(QbxmlResponse):
                 'status_severity': status_severity,
                 'status_message': status_message,
                 'ret_count': ret_count,
-                'list_deleted_ret': [] if list_deleted_ret is None else list_deleted_ret,
+                'list_deleted_ret': list_deleted_ret,
                 'unknown_elements': unknown_elements,
             },
         )

@@ -199,9 +199,9 @@ def _children(spec: ClassSpec) -> dict[str, _Child]:
 
 
 def _defaults(spec: ClassSpec) -> dict[str, Any]:
-    """A new record's ``__dict__`` before any child is read: every field unset."""
+    """A new record's ``__dict__`` before any child is read: every field unset or empty."""
     defaults: dict[str, Any] = {a.attr: None for a in spec.attributes}
-    defaults.update({f.attr: None for f in spec.fields})
+    defaults.update({f.attr: () if f.is_list else None for f in spec.fields})
     defaults["unknown_elements"] = ()
     return defaults
 
@@ -250,7 +250,11 @@ def _read_child(child: etree._Element, handler: _Handler, values: dict[str, Any]
         value = convert(child)
     if is_list:
         if value is not None:
-            values[name].append(value)
+            items = values[name]
+            if items:
+                items.append(value)
+            else:
+                values[name] = [value]  # a tuple once the record is read: see `_builder`
     else:
         values[name] = value
 
@@ -273,8 +277,6 @@ def _builder(spec: ClassSpec) -> Builder:
 
     def build(el: etree._Element) -> Any:
         values = defaults.copy()
-        for name in list_fields:
-            values[name] = []
         if attr_handlers and el.attrib:
             _read_attributes(el, attr_handlers, values)
         for child in el:
@@ -290,6 +292,10 @@ def _builder(spec: ClassSpec) -> Builder:
                 _read_child(child, h, values)
             elif isinstance(tag, str):  # comments and PIs are not content
                 values["unknown_elements"] += (unknown_element(child),)
+        for name in list_fields:
+            items = values[name]
+            if items.__class__ is list:  # read into a list, kept as a tuple
+                values[name] = tuple(items)
         obj = _new(cls)
         _setattr(obj, "__dict__", values)
         return obj

@@ -53,8 +53,8 @@ typedef struct {
 
 typedef struct {
     PyTypeObject *cls;
-    PyObject *defaults;   /* dict: every field -> None, unknown_elements -> () */
-    PyObject *lists;      /* tuple of the list fields' names */
+    PyObject *defaults;   /* dict: every field -> None (a repeated one -> ()), unknown_elements -> () */
+    PyObject *lists;      /* tuple of the repeated fields' names */
     Field *fields;        /* child elements, in schema order */
     Py_ssize_t n_fields;
     Field *attributes;    /* XML attributes */
@@ -281,6 +281,48 @@ read_child(Plan *plan, const Field *f, xmlNode *child, int depth)
     return convert(plan, f, text);
 }
 
+/* A repeated field's items are gathered in a list, made at its first item (most repeated
+ * fields are empty, and stay the shared empty tuple the defaults hold) ... */
+static int
+append_item(PyObject *values, PyObject *attr, PyObject *value)
+{
+    PyObject *items = PyDict_GetItem(values, attr); /* in the defaults: never NULL */
+    if (PyList_CheckExact(items)) {
+        return PyList_Append(items, value);
+    }
+    PyObject *list = PyList_New(1);
+    if (list == NULL) {
+        return -1;
+    }
+    PyList_SET_ITEM(list, 0, Py_NewRef(value));
+    int rc = PyDict_SetItem(values, attr, list);
+    Py_DECREF(list);
+    return rc;
+}
+
+/* ... and kept as a tuple, as the Python builder and the models' constructors keep them. */
+static int
+freeze_lists(const Spec *spec, PyObject *values)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(spec->lists); i++) {
+        PyObject *attr = PyTuple_GET_ITEM(spec->lists, i);
+        PyObject *items = PyDict_GetItem(values, attr);
+        if (!PyList_CheckExact(items)) {
+            continue;
+        }
+        PyObject *frozen = PyList_AsTuple(items);
+        if (frozen == NULL) {
+            return -1;
+        }
+        int rc = PyDict_SetItem(values, attr, frozen);
+        Py_DECREF(frozen);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
 {
@@ -290,14 +332,6 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
     PyObject *values = PyDict_Copy(spec->defaults);
     if (values == NULL) {
         return NULL;
-    }
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(spec->lists); i++) {
-        PyObject *list = PyList_New(0);
-        if (list == NULL || PyDict_SetItem(values, PyTuple_GET_ITEM(spec->lists, i), list) < 0) {
-            Py_XDECREF(list);
-            goto error;
-        }
-        Py_DECREF(list);
     }
     if (spec->n_attributes && node->properties != NULL &&
         read_attributes(plan, spec, node, values) < 0) {
@@ -323,8 +357,7 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
         }
         int rc;
         if (f->is_list) {
-            PyObject *list = PyDict_GetItem(values, f->attr); /* made above: never NULL */
-            rc = value == Py_None ? 0 : PyList_Append(list, value);
+            rc = value == Py_None ? 0 : append_item(values, f->attr, value);
         }
         else {
             rc = PyDict_SetItem(values, f->attr, value);
@@ -333,6 +366,9 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
         if (rc < 0) {
             goto error;
         }
+    }
+    if (freeze_lists(spec, values) < 0) {
+        goto error;
     }
     /* A bare instance, then object.__setattr__(obj, "__dict__", values): the models are
      * frozen, and their constructor's checks are for values from code, not from a parser.

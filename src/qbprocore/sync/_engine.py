@@ -1402,7 +1402,7 @@ class _Run:
         fields = {
             f.attr: getattr(add, f.attr)
             for f in type(add).__qbxml__.fields
-            if f.attr in wanted and getattr(add, f.attr) not in (None, [])
+            if f.attr in wanted and getattr(add, f.attr) not in (None, ())
         }
         mod = mod_cls(list_id=qb_id, edit_sequence="0", **fields)
         rq_cls: Any = getattr(qbxml, f"{kind}ModRq")

@@ -291,7 +291,7 @@ def _fit(
     changes: dict[str, Any] = {}
     for f in spec.fields:
         value = getattr(model, f.attr)
-        if value is None or value == []:
+        if value is None or value == ():
             continue
         where = f"{path}.{f.attr}"
         if f.classes:

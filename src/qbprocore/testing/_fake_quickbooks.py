@@ -1574,7 +1574,7 @@ def _copy_fields(source: qbxml.QbxmlModel, target: type[qbxml.QbxmlModel]) -> di
     out: dict[str, Any] = {}
     for f in type(source).__qbxml__.fields:
         value = source.__dict__[f.attr]
-        if value is None or value == []:
+        if value is None or value == ():
             continue
         other = specs.get(f.attr)
         if (
@@ -1671,11 +1671,11 @@ def _view(kind: str, q: Any) -> Callable[[Any], Any]:
     """
     strip: dict[str, Any] = {}
     if not q.include_line_items:
-        strip.update((field, []) for field in _LINES[kind])
+        strip.update((field, ()) for field in _LINES[kind])
     if not getattr(q, "include_linked_txns", None) and "linked_txn" in _field_names(
         getattr(qbxml, f"{kind}Ret")
     ):
-        strip["linked_txn"] = []
+        strip["linked_txn"] = ()
     if not strip:
         return _same
     return lambda ret: attrs.evolve(ret, **strip)
