@@ -9,6 +9,7 @@ work source, building and parsing qbXML, matching responses to requests).
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -331,13 +332,11 @@ class Session:
         )
         return progress
 
-    def _pending_requests(self) -> list[qbxml.QbxmlRequest]:
-        if not self._snap.pending_xml:
-            return []
-        return list(qbxml.loads(self._snap.pending_xml).requests)
+    def _pending_requests(self) -> tuple[qbxml.QbxmlRequest, ...]:
+        return sent_requests(self._snap.pending_xml) if self._snap.pending_xml else ()
 
     def _match(
-        self, response_xml: str, requests: list[qbxml.QbxmlRequest], *, streamed: bool
+        self, response_xml: str, requests: Sequence[qbxml.QbxmlRequest], *, streamed: bool
     ) -> tuple[tuple[Exchange, ...], str, int, int, str]:
         policy = self._config.status_policy
         try:
@@ -370,10 +369,10 @@ class Session:
             else:
                 stray.append(Exchange(request=None, response=rs, action=policy.action(rs)))
         exchanges: list[Exchange] = []
-        continues: list[qbxml.QbxmlRequest] = []
+        continues: list[tuple[int, str]] = []  # (position in requests, iteratorID)
         fetched = self._snap.iterator_fetched
         remaining = 0
-        for rq in requests:
+        for position, rq in enumerate(requests):
             found = answered.get(str(rq.request_id))
             exchanges.append(Exchange(request=rq, response=found, action=policy.action(found)))
             iterator = getattr(rq, "iterator", None)
@@ -384,17 +383,15 @@ class Session:
             fetched += len(found.records)
             if left > 0 and iterator_id:
                 remaining += left
-                # Same requestID on purpose: that is how the caller recognises the pages.
-                continues.append(
-                    attrs.evolve(  # type: ignore[misc]
-                        rq, iterator=qbxml.Iterator.CONTINUE, iterator_id=iterator_id
-                    )
-                )
+                continues.append((position, iterator_id))
         continue_xml = ""
         if continues:
-            continue_xml = qbxml.dumps(*continues, version=self._snap.qbxml_version).decode("ascii")
+            continue_xml = continue_document(
+                self._snap.pending_xml, self._snap.qbxml_version, tuple(continues)
+            )
+            # Same requestIDs on purpose: that is how the caller recognises the pages.
             self._snap = attrs.evolve(
-                self._snap, pending_ids=tuple(str(c.request_id) for c in continues)
+                self._snap, pending_ids=tuple(str(requests[i].request_id) for i, _ in continues)
             )
         return tuple(exchanges + stray), continue_xml, fetched, remaining, ""
 
@@ -421,3 +418,57 @@ class Session:
             return answer
         self._move(op, Outcome.GIVE_UP, now, connection_errors=attempt, last_error=error)
         return "done"
+
+
+# -- the documents a session sends, read once per process ----------------------------------
+#
+# Each page of an iterator costs the session two pieces of qbXML work besides reading the
+# page: reading back the request it sent (to match the answer to it) and writing the next
+# Continue document. Both depend only on the text of the request sent, and from the second
+# page on that text is the previous Continue document, so for a long read they are the same
+# work every time. Requests are immutable records, so what was read once can be handed to
+# every session that sent the same text; documents longer than _MEMO_CHARS (large batches of
+# Adds, never repeated) are not kept.
+
+_MEMO_CHARS = 16 * 1024
+_MEMO_SIZE = 256
+
+
+def sent_requests(xml: str) -> tuple[qbxml.QbxmlRequest, ...]:
+    """The requests of a qbXML request document a session sent, in order."""
+    read = _read_requests_memo if len(xml) <= _MEMO_CHARS else _read_requests
+    return read(xml)
+
+
+def continue_document(
+    sent: str, version: str | None, iterators: tuple[tuple[int, str], ...]
+) -> str:
+    """The document that asks for the next page of each running iterator of ``sent``.
+
+    Args:
+        sent: The request document whose answer said more records remain.
+        version: The session's qbXML version.
+        iterators: ``(position of the request in sent, iteratorID)`` for each iterator to
+            continue. Each Continue keeps its request's ``requestID``.
+    """
+    write = _write_continue_memo if len(sent) <= _MEMO_CHARS else _write_continue
+    return write(sent, version, iterators)
+
+
+def _read_requests(xml: str) -> tuple[qbxml.QbxmlRequest, ...]:
+    return tuple(qbxml.loads(xml).requests)
+
+
+def _write_continue(sent: str, version: str | None, iterators: tuple[tuple[int, str], ...]) -> str:
+    requests = sent_requests(sent)
+    continues = [
+        attrs.evolve(  # type: ignore[misc]
+            requests[position], iterator=qbxml.Iterator.CONTINUE, iterator_id=iterator_id
+        )
+        for position, iterator_id in iterators
+    ]
+    return qbxml.dumps(*continues, version=version).decode("ascii")
+
+
+_read_requests_memo = functools.lru_cache(maxsize=_MEMO_SIZE)(_read_requests)
+_write_continue_memo = functools.lru_cache(maxsize=_MEMO_SIZE)(_write_continue)

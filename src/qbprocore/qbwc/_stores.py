@@ -48,27 +48,28 @@ class SessionStore(Protocol):
 class MemorySessionStore:
     """Sessions in a dict, guarded by a lock. Lost when the process ends.
 
-    Snapshots are kept serialized, as a real store would, so nothing can share state with a
-    session by reference between two calls.
+    Snapshots are kept as they are: a `SessionSnapshot` is immutable (its fields are text,
+    numbers and tuples), so nothing can share state with a session by reference between two
+    calls, and serializing them would only cost time. `SQLiteSessionStore` keeps their JSON.
     """
 
     def __init__(self) -> None:
-        # key -> (lock key, live, expires at, snapshot JSON)
-        self._data: dict[str, tuple[str, bool, float, str]] = {}
+        # key -> (lock key, live, expires at, snapshot)
+        self._data: dict[str, tuple[str, bool, float, SessionSnapshot]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"MemorySessionStore(<{len(self._data)} sessions>)"
 
     @staticmethod
-    def _row(snapshot: SessionSnapshot) -> tuple[str, bool, float, str]:
+    def _row(snapshot: SessionSnapshot) -> tuple[str, bool, float, SessionSnapshot]:
         expires = min(snapshot.expires_at, snapshot.hard_expires_at)
-        return snapshot.lock_key, snapshot.live, expires, snapshot.to_json()
+        return snapshot.lock_key, snapshot.live, expires, snapshot
 
     def create(self, snapshot: SessionSnapshot, *, now: float) -> bool:
         """See `SessionStore.create`."""
         with self._lock:
-            for key, (lock_key, live, expires, _text) in list(self._data.items()):
+            for key, (lock_key, live, expires, _snapshot) in list(self._data.items()):
                 if expires <= now:
                     del self._data[key]  # purge the dead while we are here
                 elif live and lock_key == snapshot.lock_key:
@@ -79,7 +80,7 @@ class MemorySessionStore:
     def load(self, key: str) -> SessionSnapshot | None:
         """See `SessionStore.load`."""
         row = self._data.get(key)
-        return None if row is None else SessionSnapshot.from_json(row[3])
+        return None if row is None else row[3]
 
     def save(self, snapshot: SessionSnapshot) -> None:
         """See `SessionStore.save`."""
