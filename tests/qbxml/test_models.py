@@ -97,6 +97,11 @@ def test_repeatable_elements_are_always_tuples() -> None:
     given.append("3")  # the record does not share the caller's list
     assert kept == ("1", "2")
     assert qbxml.VendorQueryRq(list_id=("1",)).list_id == ("1",)
+
+    class Ids(list[str]):
+        pass
+
+    assert qbxml.VendorQueryRq(list_id=Ids(["1"])).list_id == ("1",)
     with pytest.raises(qbxml.QbxmlValueError, match="list_id must be a tuple or list"):
         qbxml.VendorQueryRq(list_id="80000001-1700000000")  # type: ignore[arg-type]
     with pytest.raises(qbxml.QbxmlValueError, match="list_id must be str"):

@@ -169,6 +169,16 @@ def test_a_plan_with_a_wrong_spec_is_refused_with_the_reason() -> None:
 
 
 @needs_c
+def test_a_repeated_field_missing_from_the_defaults_is_still_kept() -> None:
+    # The plan's defaults hold () for every repeated field; one that doesn't is no crash.
+    field = ("ListID", "ids", _parse._READ_TEXT, 0, True, None, -1)
+    plan = _parse._speedups.Plan(((qbxml.Ref, {}, ("ids",), (field,), ()),), str, str, str)
+    two = plan.build(0, etree.fromstring(b"<Ref><ListID>1</ListID><ListID>2</ListID></Ref>"))
+    assert two.__dict__ == {"ids": ("1", "2")}
+    assert plan.build(0, etree.fromstring(b"<Ref/>")).__dict__ == {}
+
+
+@needs_c
 def test_the_c_walk_leaks_nothing_on_its_road_or_when_it_falls_back() -> None:
     # A missing DECREF on any path (a value, a list, a fallback) would leave objects behind
     # on every parse: growth in proportion to the rounds.

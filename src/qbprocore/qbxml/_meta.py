@@ -272,7 +272,7 @@ class QbxmlModel:
         for f in spec.fields:
             value = values[f.attr]
             if f.is_list:
-                if type(value) is list:
+                if isinstance(value, list):
                     value = values[f.attr] = tuple(value)
                 elif not isinstance(value, tuple):
                     raise _type_error(owner, f.attr, "a tuple or list", value)

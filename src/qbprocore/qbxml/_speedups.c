@@ -286,8 +286,8 @@ read_child(Plan *plan, const Field *f, xmlNode *child, int depth)
 static int
 append_item(PyObject *values, PyObject *attr, PyObject *value)
 {
-    PyObject *items = PyDict_GetItem(values, attr); /* in the defaults: never NULL */
-    if (PyList_CheckExact(items)) {
+    PyObject *items = PyDict_GetItem(values, attr); /* borrowed; () from the defaults */
+    if (items != NULL && PyList_CheckExact(items)) {
         return PyList_Append(items, value);
     }
     PyObject *list = PyList_New(1);
@@ -307,8 +307,8 @@ freeze_lists(const Spec *spec, PyObject *values)
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(spec->lists); i++) {
         PyObject *attr = PyTuple_GET_ITEM(spec->lists, i);
         PyObject *items = PyDict_GetItem(values, attr);
-        if (!PyList_CheckExact(items)) {
-            continue;
+        if (items == NULL || !PyList_CheckExact(items)) {
+            continue; /* empty: still the defaults' () */
         }
         PyObject *frozen = PyList_AsTuple(items);
         if (frozen == NULL) {
