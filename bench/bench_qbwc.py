@@ -267,23 +267,27 @@ def endpoint_floor(bodies: list[bytes]) -> dict[str, float]:
     return best
 
 
-def bench_store_overhead(calls: int = 400) -> dict[str, float]:
+def bench_store_overhead(calls: int = 400, rounds: int = ROUNDS) -> dict[str, float]:
+    """Milliseconds per SOAP call with each store (best of ``rounds``, the stores taking turns)."""
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         stores: dict[str, qbwc.SessionStore] = {
             "memory": qbwc.MemorySessionStore(),
             "sqlite": qbwc.SQLiteSessionStore(os.path.join(tmp, "sessions.db")),
         }
-        for name, store in stores.items():
-            qb = _quickbooks(calls // 2)
-            service, _work = _ours(store=store, page=1)
-            with FakeWebConnector(
-                service=service, username="bench", password="bench", max_round_trips=10**6
-            ) as wc:
-                start = time.perf_counter()
-                result = wc.update(qb)
-                elapsed = time.perf_counter() - start - qb.spent
-            out[f"{name}_per_call_ms"] = 1000 * elapsed / len(result.transcript)
+        for _ in range(rounds):
+            for name, store in stores.items():
+                qb = _quickbooks(calls // 2)
+                service, _work = _ours(store=store, page=1)
+                with FakeWebConnector(
+                    service=service, username="bench", password="bench", max_round_trips=10**6
+                ) as wc:
+                    start = time.perf_counter()
+                    result = wc.update(qb)
+                    elapsed = time.perf_counter() - start - qb.spent
+                per_call = 1000 * elapsed / len(result.transcript)
+                key = f"{name}_per_call_ms"
+                out[key] = min(out.get(key, per_call), per_call)
         out["calls"] = float(len(result.transcript))
         stores["sqlite"].close()  # type: ignore[attr-defined]
     out["sqlite_overhead_ms"] = out["sqlite_per_call_ms"] - out["memory_per_call_ms"]
@@ -442,6 +446,8 @@ def main() -> str:
         " once per session; qbwc-kit parses into dicts and compares plain text.",
         "",
         f"### Per-call time by session store ({store['calls']:.0f} SOAP calls, MaxReturned 1)",
+        "",
+        f"Best of {ROUNDS} sessions each, the stores taking turns; FakeQuickBooks' time left out.",
         "",
         "| store | ms per call |",
         "|---|---:|",

@@ -845,7 +845,7 @@ class Generator:
             t = self.py_type(fd)
             if fd.is_list:
                 # Stored as a tuple (a record is immutable all the way down); a list is
-                # accepted too, and `_init` turns it into a tuple.
+                # accepted too, and the constructor keeps it as a tuple.
                 item = t[len("tuple[") : -len(", ...]")]
                 members.append(
                     (
