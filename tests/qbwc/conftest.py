@@ -118,3 +118,30 @@ def make_service(
         random_bytes=counting_random(),
         **options,  # type: ignore[arg-type]
     )
+
+
+def check_a_session_can_move_its_lock(first: qbwc.SessionStore, second: qbwc.SessionStore) -> None:
+    """The `SessionStore.create` contract for a live session that takes another lock key.
+
+    ``first`` and ``second`` may be two handles on one database (two workers).
+    """
+
+    def snap(key: str, lock_key: str) -> qbwc.SessionSnapshot:
+        return qbwc.SessionSnapshot(
+            key=key,
+            username="u",
+            lock_key=lock_key,
+            created_at=0,
+            expires_at=10,
+            hard_expires_at=100,
+        )
+
+    assert first.create(snap("1", "A"), now=0)
+    assert first.create(snap("1", "A"), now=0)  # a session is not busy against itself
+    assert second.create(snap("2", "B"), now=0)
+    assert not first.create(snap("1", "B"), now=1)  # B is held by another live session
+    assert second.load("1") == snap("1", "A")  # ... and "1" was left as it was
+    assert first.create(snap("1", "C"), now=1)  # moved: replaced, not added
+    assert second.load("1") == snap("1", "C")
+    assert second.create(snap("3", "A"), now=2)  # A is free again
+    assert not second.create(snap("4", "C"), now=2)

@@ -9,7 +9,14 @@ import pytest
 from qbprocore import qbwc, qbxml
 from qbprocore.testing import FakeQuickBooks, FakeWebConnector
 
-from .conftest import Clock, Script, VendorReader, counting_random, make_service
+from .conftest import (
+    Clock,
+    Script,
+    VendorReader,
+    check_a_session_can_move_its_lock,
+    counting_random,
+    make_service,
+)
 
 
 def connector(service: qbwc.WebConnectorService, **kw: object) -> FakeWebConnector:
@@ -110,6 +117,126 @@ def test_second_session_for_the_same_company_file_is_busy(
     # Once the first session is closed, the file is free again.
     service.call(qbwc.CloseConnection(ticket=first[0]))
     assert service.call(qbwc.Authenticate(username="demo", password="demo"))[1] == ""  # type: ignore[index]
+
+
+def _users(*rows: tuple[str, str, str | None]) -> qbwc.PasswordAuthenticator:
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    for name, company_file, tenant in rows:
+        auth.add_user(name, "pw", company_file=company_file, tenant=tenant)
+    return auth
+
+
+def _status(service: qbwc.WebConnectorService, user: str) -> str:
+    answer = service.call(qbwc.Authenticate(username=user, password="pw"))
+    assert isinstance(answer, list)
+    return answer[1]
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "sqlite"])
+def test_busy_is_per_company_file_whoever_asks(clock: Clock, tmp_path: Path, durable: bool) -> None:
+    auth = _users(
+        ("alice", r"C:\Books\Shared.QBW", "t1"),
+        ("bob", r"C:\Books\Shared.QBW", "t1"),
+        ("carol", "c:/books/SHARED.qbw", "t1"),  # the same file, as Windows compares paths
+        ("dave", r"C:\Books\Other.QBW", "t1"),
+        ("erin", r"C:\Books\Shared.QBW", "t2"),  # another tenant's machine, another file
+    )
+    store = qbwc.SQLiteSessionStore(tmp_path / "s.db") if durable else None
+    service = make_service(auth, VendorReader(), clock, store=store)
+    assert _status(service, "alice") == r"C:\Books\Shared.QBW"
+    assert _status(service, "bob") == "busy"
+    assert _status(service, "carol") == "busy"
+    assert _status(service, "dave") == r"C:\Books\Other.QBW"
+    assert _status(service, "erin") == r"C:\Books\Shared.QBW"
+    assert _status(service, "alice") == "busy"
+
+
+def _open_file_session(
+    service: qbwc.WebConnectorService, user: str, company_file: str, ticket: str | None = None
+) -> tuple[str, str]:
+    """Authenticate ``user`` (no company file named, unless ``ticket`` is given) and make the
+    first send on ``company_file``: the ticket and what ``sendRequestXML`` answered."""
+    if ticket is None:
+        ticket, status = service.call(qbwc.Authenticate(username=user, password="pw"))  # type: ignore[misc]
+        assert status == ""
+    sent = service.call(
+        qbwc.SendRequestXML(
+            ticket=ticket,
+            hcp_response=FakeQuickBooks(company_file=company_file).hcp_response(),
+            company_file=company_file,
+            major_version=16,
+        )
+    )
+    assert isinstance(sent, str)
+    return ticket, sent
+
+
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "sqlite"])
+def test_a_session_on_the_open_file_takes_its_lock_at_the_first_send(
+    clock: Clock, tmp_path: Path, durable: bool
+) -> None:
+    auth = _users(("frank", "", None), ("grace", "", None), ("heidi", r"C:\Books\Site.QBW", None))
+    work = VendorReader()
+    store = qbwc.SQLiteSessionStore(tmp_path / "s.db") if durable else None
+    service = make_service(auth, work, clock, store=store)
+    # Until its first send, a session on "the file open in QuickBooks" holds its user's slot.
+    frank = service.call(qbwc.Authenticate(username="frank", password="pw"))[0]  # type: ignore[index]
+    assert _status(service, "frank") == "busy"
+    _, request = _open_file_session(service, "frank", r"C:\Books\Site.QBW", ticket=frank)  # type: ignore[arg-type]
+    assert "<VendorQueryRq" in request
+    # Now it holds the file: a session naming that file, however spelled, is busy ...
+    assert _status(service, "heidi") == "busy"
+    # ... and so is another open-file session, once its first send names the same file. The
+    # work source is not asked, and getLastError says why.
+    asked = len(work.sessions)
+    grace, refused = _open_file_session(service, "grace", "c:/books/site.qbw")
+    assert refused == ""
+    assert len(work.sessions) == asked
+    assert "Another session is updating this company file" in str(
+        service.call(qbwc.GetLastError(ticket=grace))
+    )
+    assert service.call(qbwc.CloseConnection(ticket=grace)) == service.config.close_message
+    # Another file is free, and the file is free again once the first session ends.
+    _, other = _open_file_session(service, "grace", r"C:\Books\Elsewhere.QBW")
+    assert "<VendorQueryRq" in other
+    service.call(qbwc.CloseConnection(ticket=frank))
+    assert _status(service, "heidi") == r"C:\Books\Site.QBW"
+
+
+def test_connection_error_moves_the_lock_to_the_new_file_or_ends_the_session(
+    clock: Clock,
+) -> None:
+    auth = _users(
+        ("ivan", r"C:\Books\A.QBW", None),
+        ("judy", r"C:\Books\B.QBW", None),
+        ("ken", r"C:\Books\A.QBW", None),
+    )
+    policy = qbwc.ConnectionErrorPolicy(retry_company_files=["c:/books/b.qbw"])
+    service = make_service(
+        auth, VendorReader(), clock, config=qbwc.SessionConfig(connection_error_policy=policy)
+    )
+
+    def ticket(user: str) -> str:
+        answer = service.call(qbwc.Authenticate(username=user, password="pw"))
+        assert isinstance(answer, list)
+        assert answer[1] not in ("busy", "none", "nvu")
+        return answer[0]
+
+    def connection_error(ticket: str) -> object:
+        return service.call(qbwc.ConnectionFailed(ticket=ticket, hresult="0x80040408"))
+
+    ivan, judy = ticket("ivan"), ticket("judy")
+    # B is judy's: ivan's session may not move there; it ends, and A's lock goes with it.
+    assert connection_error(ivan) == "done"
+    assert "Another session is updating" in str(service.call(qbwc.GetLastError(ticket=ivan)))
+    ken = ticket("ken")
+    service.call(qbwc.CloseConnection(ticket=ken))
+    service.call(qbwc.CloseConnection(ticket=judy))
+    # With B free, a session moves there and holds B instead of A.
+    ivan = ticket("ivan")
+    assert connection_error(ivan) == "c:/books/b.qbw"
+    assert _status(service, "judy") == "busy"
+    assert _status(service, "ken") == r"C:\Books\A.QBW"
 
 
 def test_busy_ends_when_the_live_session_expires(
@@ -250,6 +377,44 @@ def test_reads_every_vendor_with_an_iterator(
     # The qbXML version was negotiated from the HCP response (the fake speaks up to 16.0).
     assert docs[0].version == "16.0"
     assert work.sessions[0].qbxml_version == "16.0"
+
+
+@pytest.mark.parametrize(
+    ("hcp_versions", "major", "minor", "spoken"),
+    [
+        (["12.0", "13.0"], 16, 0, "13.0"),  # the HCP list wins over the parameters
+        (["CA3.0", "2.0", "13.0", "8.0"], 16, 0, "13.0"),  # the highest one we share
+        (None, 13, 0, "13.0"),  # no HCP response: the parameters, when we speak them
+        ("<QBXML><broken", 14, 0, "14.0"),  # an unreadable one: the same
+        (None, 99, 0, qbxml.DEFAULT_VERSION),  # a version we do not speak: the fallback
+    ],
+)
+def test_the_qbxml_version_is_negotiated_from_the_first_call(
+    authenticator: qbwc.PasswordAuthenticator,
+    clock: Clock,
+    hcp_versions: list[str] | str | None,
+    major: int,
+    minor: int,
+    spoken: str,
+) -> None:
+    work = VendorReader()
+    service = make_service(authenticator, work, clock)
+    ticket = service.call(qbwc.Authenticate(username="demo", password="demo"))[0]  # type: ignore[index]
+    if isinstance(hcp_versions, list):
+        hcp = FakeQuickBooks(supported_versions=hcp_versions).hcp_response()
+    else:
+        hcp = hcp_versions or ""
+    request = service.call(
+        qbwc.SendRequestXML(
+            ticket=ticket,  # type: ignore[arg-type]
+            hcp_response=hcp,
+            company_file=r"C:\Books\Demo.QBW",
+            major_version=major,
+            minor_version=minor,
+        )
+    )
+    assert qbxml.loads(str(request)).version == spoken
+    assert work.sessions[0].qbxml_version == spoken
 
 
 class Streamer(VendorReader):
@@ -640,6 +805,16 @@ def test_memory_store_busy_and_expiry() -> None:
     assert store.create(s2, now=11)
     assert store.load("1") is None
     assert "2" not in repr(store)
+
+
+def test_stores_let_a_live_session_move_its_lock(tmp_path: Path) -> None:
+    memory = qbwc.MemorySessionStore()
+    check_a_session_can_move_its_lock(memory, memory)
+    with (
+        qbwc.SQLiteSessionStore(tmp_path / "s.db") as a,
+        qbwc.SQLiteSessionStore(tmp_path / "s.db") as b,
+    ):
+        check_a_session_can_move_its_lock(a, b)
 
 
 def test_counting_random_is_deterministic() -> None:

@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from qbprocore import qbwc, sync
+from tests.qbwc.conftest import check_a_session_can_move_its_lock
 
 from .conftest import Clock
 
@@ -388,6 +389,14 @@ def test_session_adapter_satisfies_qbwc_session_store(
     b.delete("4")
     assert a.load("4") is None
     b.delete("never-there")
+
+
+def test_session_adapter_lets_a_live_session_move_its_lock(
+    store_factory: Callable[..., sync.Store],
+) -> None:
+    check_a_session_can_move_its_lock(
+        sync.StoreSessionStore(store_factory()), sync.StoreSessionStore(store_factory())
+    )
 
 
 def test_session_create_is_atomic_across_threads(

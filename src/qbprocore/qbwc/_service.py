@@ -22,12 +22,25 @@ import attrs
 
 from qbprocore.qbwc._auth import Account, Authenticator
 from qbprocore.qbwc._errors import LocalProtocolError, ProtocolError, SoapFaultError
-from qbprocore.qbwc._events import Authenticate, ClientVersion, Event, ServerVersion
+from qbprocore.qbwc._events import (
+    Authenticate,
+    ClientVersion,
+    Event,
+    SendRequestXML,
+    ServerVersion,
+)
 from qbprocore.qbwc._policy import ClientVersionPolicy
 from qbprocore.qbwc._session import Session, SessionConfig
 from qbprocore.qbwc._snapshot import SessionSnapshot
 from qbprocore.qbwc._soap import decode_call, encode_fault, encode_result, operation_from_action
-from qbprocore.qbwc._state import END_OF_SESSION, Outcome, State, is_expired, transition
+from qbprocore.qbwc._state import (
+    END_OF_SESSION,
+    Outcome,
+    State,
+    is_expired,
+    normalize_path,
+    transition,
+)
 from qbprocore.qbwc._stores import MemorySessionStore, SessionStore
 from qbprocore.qbwc._work import SessionInfo, WorkSource
 from qbprocore.qbwc._wsdl import wsdl
@@ -43,6 +56,19 @@ TICKET_BYTES = 32
 def ticket_key(ticket: str) -> str:
     """The store key of a ticket: its SHA-256 digest in hex (tickets are never stored)."""
     return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
+
+
+def _lock_key(tenant: str | None, username: str, company_file: str) -> str:
+    r"""What a live session holds exclusively: its tenant's company file.
+
+    Paths are compared as Windows compares them (``C:\Books\A.QBW`` = ``c:/books/a.qbw``).
+    Until a session knows its file (the authenticator named none, so it is the one open in
+    QuickBooks, known from the first ``sendRequestXML``), it holds its user's slot instead,
+    so the same user cannot start two sessions, and takes the file's lock once it is known.
+    """
+    if company_file:
+        return f"{tenant or ''}\x00file\x00{normalize_path(company_file)}"
+    return f"{tenant or ''}\x00user\x00{username}"
 
 
 @attrs.frozen
@@ -201,8 +227,7 @@ class WebConnectorService:
             key=ticket_key(ticket),
             username=account.username,
             tenant=account.tenant,
-            # One live session per tenant/user and company file.
-            lock_key=f"{account.tenant or ''}\x00{account.username}\x00{account.company_file}",
+            lock_key=_lock_key(account.tenant, account.username, account.company_file),
             company_file=account.company_file,
             state=transition(State.NEW, "authenticate", Outcome.ACCEPTED),
             created_at=now,
@@ -222,6 +247,18 @@ class WebConnectorService:
             log.info("%s with an expired ticket: ending the session cleanly", op)
             self.store.delete(key)
             return END_OF_SESSION[op]
+        if (
+            isinstance(event, SendRequestXML)
+            and snapshot.live
+            and not snapshot.company_file
+            and event.company_file
+        ):
+            # The first send names the file the session was opened on: take that file's lock
+            # before the work source is asked for anything.
+            relocked = self._relock(snapshot, event.company_file, now)
+            if relocked is None:
+                return END_OF_SESSION[op]
+            snapshot = relocked
         session = Session(snapshot, work=self.work, config=self.config)
         try:
             answer = session.handle(event, now=now)
@@ -242,6 +279,35 @@ class WebConnectorService:
             return END_OF_SESSION[op]
         if session.state is State.CLOSED:
             self.store.delete(key)
-        else:
-            self.store.save(session.snapshot)
+            return answer
+        moved = session.snapshot
+        if moved.live and moved.company_file != snapshot.company_file:
+            # connectionError moved the session to another company file: it needs that lock.
+            if self._relock(moved, moved.company_file, now) is None:
+                return END_OF_SESSION[op]
+            return answer
+        self.store.save(moved)
         return answer
+
+    def _relock(
+        self, snapshot: SessionSnapshot, company_file: str, now: float
+    ) -> SessionSnapshot | None:
+        """``snapshot`` holding ``company_file``'s lock and stored, or ``None`` (session ended).
+
+        Another live session holding that file ends this one cleanly, with getLastError
+        saying why, as ``"busy"`` would have at ``authenticate`` had the file been known.
+        """
+        lock = _lock_key(snapshot.tenant, snapshot.username, company_file)
+        if lock == snapshot.lock_key:
+            self.store.save(snapshot)
+            return snapshot
+        moved = attrs.evolve(snapshot, lock_key=lock)
+        if self.store.create(moved, now=now):
+            return moved
+        log.info("session %s: company file in use by another session", snapshot.key[:12])
+        ended = Session(snapshot, work=self.work, config=self.config)
+        ended.end(
+            "Another session is updating this company file; the next scheduled update tries again."
+        )
+        self.store.save(ended.snapshot)
+        return None

@@ -28,7 +28,7 @@ class SessionSnapshot:
         username: The authenticated Web Connector user.
         tenant: The tenant the authenticator assigned, if any.
         lock_key: Sessions with the same lock key exclude each other (``"busy"``): one live
-            session per user and company file.
+            session per company file (per tenant), or per user while the file is not known.
         company_file: The company file the ticket is bound to (``""`` until known).
         state: Where the session is in the protocol.
         created_at: When ``authenticate`` was answered (seconds since the epoch).

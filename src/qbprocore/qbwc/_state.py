@@ -277,8 +277,8 @@ def is_expired(now: float, *, expires_at: float) -> bool:
     return now >= expires_at
 
 
-def _normalize_path(path: str) -> str:
-    # Windows paths: case-insensitive, either slash.
+def normalize_path(path: str) -> str:
+    r"""A Windows path as Windows compares it: case-insensitive, ``/`` = ``\``."""
     return path.strip().replace("/", "\\").casefold()
 
 
@@ -298,7 +298,7 @@ def check_company_file(bound: str, given: str) -> str:
     """
     if not bound:
         return given
-    if given and _normalize_path(given) != _normalize_path(bound):
+    if given and normalize_path(given) != normalize_path(bound):
         raise RemoteProtocolError(
             "this session is bound to another company file than the one the Web Connector"
             " reports; start a new session for that file",

@@ -6,9 +6,10 @@ breaks with two workers, so the endpoint loads the session's snapshot at the sta
 call and saves it at the end. `SQLiteSessionStore` is safe across threads and processes;
 `MemorySessionStore` suits tests and single-process servers.
 
-The one atomic operation is `SessionStore.create`: it refuses a new session while a live one
+The one atomic operation is `SessionStore.create`: it refuses a session while another live one
 holds the same lock key, which is how ``authenticate`` answers ``"busy"`` correctly even when
-two workers authenticate at the same moment.
+two workers authenticate at the same moment, and how a session that learns its company file
+later (or moves to another after ``connectionError``) takes that file's lock.
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ class SessionStore(Protocol):
     """Keeps session snapshots between calls."""
 
     def create(self, snapshot: SessionSnapshot, *, now: float) -> bool:
-        """Store a new session unless a live, unexpired one has the same lock key.
+        """Store a session unless another live, unexpired one has the same lock key.
+
+        Atomic: of two calls racing for one lock key, one wins. A snapshot whose `key` is
+        already stored replaces it (the session is not counted against itself): that is how a
+        live session moves to another lock key.
 
         Returns:
             ``True`` if stored, ``False`` if the company file is busy.
@@ -72,7 +77,7 @@ class MemorySessionStore:
             for key, (lock_key, live, expires, _snapshot) in list(self._data.items()):
                 if expires <= now:
                     del self._data[key]  # purge the dead while we are here
-                elif live and lock_key == snapshot.lock_key:
+                elif live and lock_key == snapshot.lock_key and key != snapshot.key:
                     return False
             self._data[snapshot.key] = self._row(snapshot)
             return True
@@ -166,12 +171,12 @@ class SQLiteSessionStore:
         try:
             conn.execute("DELETE FROM qbwc_sessions WHERE expires_at <= ?", (now,))
             busy = conn.execute(
-                "SELECT 1 FROM qbwc_sessions WHERE lock_key = ? AND live = 1 LIMIT 1",
-                (snapshot.lock_key,),
+                "SELECT 1 FROM qbwc_sessions WHERE lock_key = ? AND live = 1 AND key != ? LIMIT 1",
+                (snapshot.lock_key, snapshot.key),
             ).fetchone()
             if busy is None:
                 conn.execute(
-                    "INSERT INTO qbwc_sessions (key, lock_key, live, expires_at, data)"
+                    "INSERT OR REPLACE INTO qbwc_sessions (key, lock_key, live, expires_at, data)"
                     " VALUES (?, ?, ?, ?, ?)",
                     (
                         snapshot.key,

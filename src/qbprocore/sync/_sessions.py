@@ -38,7 +38,7 @@ class StoreSessionStore:
         """See `qbprocore.qbwc.SessionStore.create`."""
         return self._store.session_create(
             snapshot.key,
-            # The lock key joins tenant, user and file with NUL bytes, which PostgreSQL text
+            # The lock key joins its parts with NUL bytes, which PostgreSQL text
             # cannot hold; it is only ever compared for equality, so its digest serves.
             lock_key=hashlib.sha256(snapshot.lock_key.encode("utf-8")).hexdigest(),
             live=snapshot.live,

@@ -863,7 +863,10 @@ class SqlStore:
     def session_create(
         self, key: str, *, lock_key: str, live: bool, expires_at: float, data: str, now: float
     ) -> bool:
-        """Store a new session unless a live, unexpired one holds ``lock_key``.
+        """Store a session unless another live, unexpired one holds ``lock_key``.
+
+        A session already stored under ``key`` is replaced (it is not counted against itself):
+        that is how a live session moves to another lock key.
 
         Returns:
             ``True`` if stored, ``False`` if the lock key is busy.
@@ -871,10 +874,11 @@ class SqlStore:
         with self._transaction(lock=f"qbwc:{lock_key}"):
             self._q("DELETE FROM sync_qbwc_sessions WHERE expires_at <= ?", (now,))
             busy = self._q(
-                "SELECT 1 FROM sync_qbwc_sessions WHERE lock_key = ? AND live = 1",
-                (lock_key,),
+                "SELECT 1 FROM sync_qbwc_sessions WHERE lock_key = ? AND live = 1 AND key <> ?",
+                (lock_key, key),
             )
             if not busy:
+                self._q("DELETE FROM sync_qbwc_sessions WHERE key = ?", (key,))
                 self._q(
                     "INSERT INTO sync_qbwc_sessions (key, lock_key, live, expires_at, data)"
                     " VALUES (?, ?, ?, ?, ?)",

@@ -213,7 +213,7 @@ class Store(Protocol):
     def session_create(
         self, key: str, *, lock_key: str, live: bool, expires_at: float, data: str, now: float
     ) -> bool:
-        """Store a new Web Connector session unless its lock key is busy."""
+        """Store (or replace) a Web Connector session unless another live one holds its lock key."""
 
     def session_load(self, key: str) -> str | None:
         """A session's snapshot."""
