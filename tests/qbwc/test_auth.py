@@ -91,6 +91,18 @@ def test_a_user_name_cannot_be_taken_over_by_another_tenant() -> None:
     assert users.authenticate("ap-sync", "rotated-secret") is not None
 
 
+@pytest.mark.parametrize(
+    ("field", "options"),
+    [("username", {"username": "ap\x00sync"}), ("company_file", {"company_file": "C:\\B\x01.QBW"})],
+)
+def test_names_xml_cannot_carry_are_refused_when_added(field: str, options: dict[str, str]) -> None:
+    # Such a company file would make every authenticate answer unencodable.
+    users = qbwc.PasswordAuthenticator(n=2**8)
+    arguments = {"username": "ap-sync", **options}
+    with pytest.raises(ValueError, match=f"^{field} .* has characters XML cannot carry"):
+        users.add_user(arguments.pop("username"), "pw", **arguments)
+
+
 def _throttled(**kwargs: Any) -> tuple[ThrottledAuthenticator, list[float], PasswordAuthenticator]:
     now = [0.0]
     inner = PasswordAuthenticator(n=2**10)

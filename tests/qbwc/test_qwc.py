@@ -87,6 +87,21 @@ def test_seconds_scheduler_and_minimal_file() -> None:
         ({"app_name": " "}, "AppName"),
         ({"username": ""}, "UserName"),
         ({"auth_flags": 4096}, "AuthFlags"),
+        # A trailing newline is not part of a GUID (a "$" anchor would let it through).
+        ({"file_id": "{57F3B9B1-86F1-4FCC-B1EE-566DE1813D20}\n"}, "FileID"),
+        # Wrong types are named, not left to fail (or worse, pass) later.
+        ({"run_every_n_minutes": 1.5}, "RunEveryNMinutes"),
+        ({"run_every_n_minutes": "15"}, "RunEveryNMinutes"),
+        ({"run_every_n_seconds": True}, "RunEveryNSeconds"),
+        ({"auth_flags": "0xF"}, "AuthFlags"),
+        ({"auth_flags": 2.5}, "AuthFlags"),
+        ({"is_read_only": "no"}, "IsReadOnly"),
+        ({"app_name": 7}, "AppName"),
+        ({"app_description": None}, "AppDescription"),
+        # Characters XML cannot carry.
+        ({"app_name": "A\x01B"}, "AppName"),
+        ({"app_description": "tab\tok, but not \x0b"}, "AppDescription"),
+        ({"username": "u\ufffe"}, "UserName"),
     ],
 )
 def test_invalid_values_are_refused(change: dict[str, object], field: str) -> None:

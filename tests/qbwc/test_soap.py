@@ -99,10 +99,14 @@ def test_operation_without_intuit_namespace_is_accepted() -> None:
             "VersionMismatch",
             "SOAP 1.2",
         ),
-        (
-            envelope("sendRequestXML", {"ticket": "T", "qbXMLMajorVers": "thirteen"}),
-            "Client",
-            "must be an integer",
+        *(
+            (
+                envelope("sendRequestXML", {"ticket": "T", "qbXMLMajorVers": value}),
+                "Client",
+                r"sendRequestXML\.qbXMLMajorVers must be an integer \(xs:int\)",
+            )
+            # Python's int() reads all but the first two; xs:int reads none of them.
+            for value in ("thirteen", "13.0", "1_3", "\uff11\uff13", "2147483648", "0x0D")
         ),
     ],
 )
@@ -111,6 +115,16 @@ def test_malformed_envelopes_are_faults(body: bytes, fault_code: str, text: str)
         qbwc.decode_call(body)
     assert info.value.fault_code == fault_code
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("value", "read"), [("13", 13), (" +13\n", 13), ("-2147483648", -(2**31)), ("", 0)]
+)
+def test_integers_are_read_as_xs_int(value: str, read: int) -> None:
+    body = envelope("sendRequestXML", {"ticket": "T", "qbXMLMajorVers": value})
+    event = qbwc.decode_call(body)
+    assert isinstance(event, qbwc.SendRequestXML)
+    assert event.major_version == read
 
 
 def test_doctype_and_entities_are_refused() -> None:
@@ -149,6 +163,15 @@ def test_authenticate_answer_keeps_empty_strings_as_elements() -> None:
     strings = result.findall("{http://developer.intuit.com/}string")
     assert [s.text or "" for s in strings] == ["ticket", "", "", "600"]
     assert b"<string></string>" in body
+
+
+@pytest.mark.parametrize(
+    ("operation", "value"),
+    [("authenticate", ["ticket", "C:\\Books\x01.QBW"]), ("getLastError", "bad \x0b text")],
+)
+def test_answers_xml_cannot_carry_are_named(operation: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"{operation}'s answer has characters XML cannot carry"):
+        qbwc.encode_result(operation, value)  # type: ignore[arg-type]
 
 
 def test_string_and_integer_answers() -> None:

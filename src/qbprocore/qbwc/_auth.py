@@ -21,6 +21,8 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from qbprocore._xmlchars import describe_illegal
+
 __all__ = [
     "Account",
     "Authenticator",
@@ -180,12 +182,18 @@ class PasswordAuthenticator:
         """Add (or replace) a user from a hash made by `hash_password` (e.g. from config).
 
         Raises:
-            ValueError: ``username`` already belongs to another tenant. Sharing a user name
+            ValueError: ``username`` already belongs to another tenant (sharing a user name
                 between tenants would let one tenant's Web Connector log into the other's
-                data; give each tenant its own user names.
+                data; give each tenant its own user names), or ``username`` or
+                ``company_file`` has a character XML cannot carry (the Web Connector could
+                never send that name, nor receive that path).
         """
         if not password_hash.startswith("scrypt$"):
             raise ValueError("expected a hash made by hash_password ('scrypt$...')")
+        for name, value in (("username", username), ("company_file", company_file)):
+            bad = describe_illegal(value)
+            if bad:
+                raise ValueError(f"{name} {value!r} has characters XML cannot carry: {bad}")
         account = Account(username=username, company_file=company_file, tenant=tenant)
         with self._lock:
             existing = self._users.get(username)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import attrs
 from lxml import etree
 
+from qbprocore._xmlchars import describe_illegal
 from qbprocore.qbwc._errors import QwcError
 
 __all__ = ["QwcFile", "stable_guid"]
@@ -24,7 +25,7 @@ __all__ = ["QwcFile", "stable_guid"]
 # Fixed namespace for the derived GUIDs: changing it would change every customer's IDs.
 _NAMESPACE = uuid.UUID("5b0d7d2e-7f9e-4c39-9f0e-2a6f8f3b1c41")
 _GUID = re.compile(
-    r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$"
+    r"\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}"
 )
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -47,12 +48,32 @@ def _check_url(field: str, url: str, *, https: bool = True) -> None:
 
 
 def _check_guid(field: str, value: str) -> None:
-    if not _GUID.match(value):
+    if not _GUID.fullmatch(value):
         raise QwcError(
             f"{field} must be a GUID in braces like {{57F3B9B1-86F1-4FCC-B1EE-566DE1813D20}},"
             f" got {value!r}",
             field=field,
         )
+
+
+def _check_text(field: str, value: object, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str):
+        raise QwcError(f"{field} must be a str, got {value!r}", field=field)
+    bad = describe_illegal(value)
+    if bad:
+        raise QwcError(f"{field} has characters XML cannot carry: {bad}", field=field)
+
+
+def _check_int(field: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise QwcError(f"{field} must be an int, got {value!r}", field=field)
+    if value < minimum or (maximum is not None and value > maximum):
+        within = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+        raise QwcError(f"{field} must be {within}, got {value!r}", field=field)
 
 
 def _one_of(field: str, value: str | None, allowed: tuple[str, ...]) -> None:
@@ -106,6 +127,26 @@ class QwcFile:
     style: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        for name, value, optional in (
+            ("AppName", self.app_name, False),
+            ("AppID", self.app_id, False),
+            ("AppURL", self.app_url, False),
+            ("AppDescription", self.app_description, False),
+            ("AppSupport", self.app_support, False),
+            ("CertURL", self.cert_url, True),
+            ("UserName", self.username, False),
+            ("OwnerID", self.owner_id, False),
+            ("FileID", self.file_id, False),
+            ("QBType", self.qb_type, False),
+            ("Style", self.style, True),
+            ("PersonalDataPref", self.personal_data_pref, True),
+            ("UnattendedModePref", self.unattended_mode_pref, True),
+        ):
+            _check_text(name, value, optional=optional)
+        if self.is_read_only is not None and not isinstance(self.is_read_only, bool):
+            raise QwcError(
+                f"IsReadOnly must be a bool, got {self.is_read_only!r}", field="IsReadOnly"
+            )
         if not self.app_name.strip():
             raise QwcError("AppName must not be empty", field="AppName")
         if not self.username.strip():
@@ -130,16 +171,9 @@ class QwcFile:
             raise QwcError(
                 "Scheduler takes RunEveryNMinutes or RunEveryNSeconds, not both", field="Scheduler"
             )
-        for name, value in (
-            ("RunEveryNMinutes", self.run_every_n_minutes),
-            ("RunEveryNSeconds", self.run_every_n_seconds),
-        ):
-            if value is not None and (isinstance(value, bool) or value < 1):
-                raise QwcError(f"{name} must be a positive integer, got {value!r}", field=name)
-        if self.auth_flags is not None and not 0 <= self.auth_flags <= 0xFF:
-            raise QwcError(
-                f"AuthFlags must be a small bit mask, got {self.auth_flags!r}", field="AuthFlags"
-            )
+        _check_int("RunEveryNMinutes", self.run_every_n_minutes, minimum=1)
+        _check_int("RunEveryNSeconds", self.run_every_n_seconds, minimum=1)
+        _check_int("AuthFlags", self.auth_flags, minimum=0, maximum=0xFF)  # a small bit mask
 
     @classmethod
     def for_connection(

@@ -22,10 +22,12 @@ Connector retry the same call endlessly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from lxml import etree
 
+from qbprocore._xmlchars import describe_illegal
 from qbprocore.qbwc._errors import SoapFaultError
 from qbprocore.qbwc._events import OPERATIONS, Event
 
@@ -91,6 +93,24 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+# xs:int as XML Schema writes it: optional sign, ASCII digits (Python's int() would also take
+# "1_3", full-width digits and numbers of any size), surrounding whitespace allowed.
+_XS_INT = re.compile(r"[ \t\r\n]*([+-]?[0-9]+)[ \t\r\n]*")
+_XS_INT_RANGE = range(-(2**31), 2**31)
+
+
+def _xs_int(raw: str, field: str, operation: str) -> int:
+    if not raw.strip(" \t\r\n"):
+        return 0  # an empty element: not given
+    match = _XS_INT.fullmatch(raw)
+    value = int(match.group(1)) if match and len(match.group(1)) <= 12 else None
+    if value is None or value not in _XS_INT_RANGE:
+        raise SoapFaultError(
+            f"{field} must be an integer (xs:int), got {raw[:20]!r}", operation=operation
+        )
+    return value
+
+
 def decode_call(body: bytes | str) -> Event:
     """Decode one SOAP request envelope into its call event.
 
@@ -143,12 +163,7 @@ def decode_call(body: bytes | str) -> Event:
     for xml_name, attr in cls.params:
         raw = values.get(xml_name, "")
         if attr in ("major_version", "minor_version"):
-            try:
-                kwargs[attr] = int(raw) if raw.strip() else 0
-            except ValueError:
-                raise SoapFaultError(
-                    f"{name}.{xml_name} must be an integer, got {raw[:20]!r}", operation=name
-                ) from None
+            kwargs[attr] = _xs_int(raw, f"{name}.{xml_name}", name)
         else:
             kwargs[attr] = raw
     return cls(**kwargs)
@@ -186,7 +201,7 @@ def encode_result(operation: str, result: str | int | Sequence[str]) -> bytes:
         if isinstance(result, (str, int)):
             raise ValueError(f"{operation} answers a sequence of strings, got {result!r}")
         for item in result:
-            etree.SubElement(out, f"{{{INTUIT_NS}}}string").text = str(item)
+            _set_text(etree.SubElement(out, f"{{{INTUIT_NS}}}string"), str(item), operation)
     elif cls.result == "int":
         if not isinstance(result, int) or isinstance(result, bool):
             raise ValueError(f"{operation} answers an integer, got {result!r}")
@@ -194,8 +209,16 @@ def encode_result(operation: str, result: str | int | Sequence[str]) -> bytes:
     else:
         if not isinstance(result, str):
             raise ValueError(f"{operation} answers a string, got {result!r}")
-        out.text = result  # "" still writes <...Result></...Result>
+        _set_text(out, result, operation)  # "" still writes <...Result></...Result>
     return _envelope(response)
+
+
+def _set_text(element: etree._Element, text: str, operation: str) -> None:
+    try:
+        element.text = text
+    except ValueError:  # lxml refuses what XML cannot carry; say what, and where
+        bad = describe_illegal(text)
+        raise ValueError(f"{operation}'s answer has characters XML cannot carry: {bad}") from None
 
 
 def encode_fault(error: SoapFaultError) -> bytes:

@@ -11,14 +11,12 @@ import re
 import unicodedata
 import warnings
 
+from qbprocore._xmlchars import XML_ILLEGAL
 from qbprocore.qbxml._config import Change, DumpConfig, TextPolicy
 from qbprocore.qbxml._errors import QbxmlChangeWarning, QbxmlTextError
 
 __all__ = ["check_text", "report_change"]
 
-# Characters XML 1.0 cannot carry at all (C0 controls other than tab/newline/return,
-# surrogates, U+FFFE/U+FFFF).
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Anything outside printable Latin-1 (C1 controls included), or illegal in XML.
 _NOT_STORABLE = re.compile("[^\t\n\r\x20-\x7e\xa0-\xff]")
 
@@ -56,7 +54,7 @@ _PLAIN = {
 def _plain(ch: str) -> str:
     if ch in _PLAIN:
         return _PLAIN[ch]
-    if _XML_ILLEGAL.match(ch):
+    if XML_ILLEGAL.match(ch):
         return ""
     # Decompose (ł has no decomposition; é → e + ◌́) and keep what Latin-1 can hold.
     decomposed = unicodedata.normalize("NFKD", ch)
