@@ -127,3 +127,20 @@ def test_every_known_code_has_a_default_and_overrides_win() -> None:
     assert policy.action_for_code(777) is A.IGNORE
     assert policy.action_for_code(9999) is A.FAIL
     assert policy.action(None) is A.RETRY_LATER
+
+
+@pytest.mark.parametrize(
+    ("minimum", "version", "refused"),
+    [
+        ("2.1.0.0", "2.1", False),  # the same version, written shorter
+        ("2.1", "2.1.0.0", False),
+        ("2.1.0.30", "2.1", True),
+        ("2.1", "2.0.9.99", True),
+        ("2.1.0.30", "2.1.0.30", False),
+        ("2.1.0.30", "2.10", False),
+    ],
+)
+def test_client_versions_compare_as_versions(minimum: str, version: str, refused: bool) -> None:
+    answer = qbwc.ClientVersionPolicy(minimum=minimum).answer(version)
+    assert answer.startswith("E:") is refused
+    assert answer == "" or refused

@@ -99,6 +99,13 @@ class StatusPolicy:
         return self.action_for_code(response.status_code)
 
 
+def _comparable(version: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    # "2.1" is "2.1.0.0": without trailing zeros, tuples compare as versions do.
+    while version and version[-1] == 0:
+        version = version[:-1]
+    return version
+
+
 @attrs.frozen(kw_only=True)
 class ClientVersionPolicy:
     """Answers ``clientVersion``: refuse too-old Web Connectors, warn about old ones.
@@ -125,17 +132,17 @@ class ClientVersionPolicy:
 
     def answer(self, version: str) -> str:
         """``""`` (go on), ``"W:…"`` (warn) or ``"E:…"`` (refuse) for a Web Connector version."""
-        have = parse_client_version(version)
+        have = _comparable(parse_client_version(version))
         if have is None:
             return ""
         extra = f" {self.message}" if self.message else ""
-        minimum = parse_client_version(self.minimum or "")
+        minimum = _comparable(parse_client_version(self.minimum or ""))
         if minimum is not None and have < minimum:
             return (
                 f"E:This service needs QuickBooks Web Connector {self.minimum} or later;"
                 f" you have {version}.{extra}"
             )
-        recommended = parse_client_version(self.recommended or "")
+        recommended = _comparable(parse_client_version(self.recommended or ""))
         if recommended is not None and have < recommended:
             return (
                 f"W:QuickBooks Web Connector {self.recommended} or later is recommended;"
