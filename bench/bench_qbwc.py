@@ -183,6 +183,10 @@ def qbwc_kit(n: int = VENDORS) -> tuple[Endpoint, str] | None:
     try:
         import qbwc_kit  # type: ignore[import-not-found]
         from qbwc_kit import qbxml as kit_qbxml  # type: ignore[import-not-found]
+    except ImportError:
+        # Installed with --no-deps (to keep our own versions of lxml and friends): a release
+        # that needs something we lack is reported as not installable, not a crash.
+        return None
     finally:
         sys.path.remove(target)
 
