@@ -241,6 +241,23 @@ def test_web_connector_page_diagram_is_generated_from_the_table() -> None:
     )
 
 
+def test_the_site_draws_state_diagrams_from_the_table_when_built() -> None:
+    """The mkdocs hook replaces each state diagram, stale or not, and nothing else."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from mkdocs_hooks import on_page_markdown
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    other = "```mermaid\nflowchart LR\n    A --> B\n```"
+    stale = "```mermaid\nstateDiagram-v2\n    [*] --> NEW\n```"
+    page = f"# Page\n\n{stale}\n\ntext\n\n{other}\n\n{stale}\n"
+    built = on_page_markdown(page, page=None, config=None, files=None)
+    fresh = "```mermaid\n" + qbwc.state_diagram() + "```"
+    assert built == f"# Page\n\n{fresh}\n\ntext\n\n{other}\n\n{fresh}\n"
+    assert "hooks:\n" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "  - tools/mkdocs_hooks.py\n" in (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+
+
 # -- the quick start ------------------------------------------------------------------------------
 
 
