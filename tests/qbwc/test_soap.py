@@ -106,7 +106,10 @@ def test_operation_without_intuit_namespace_is_accepted() -> None:
                 r"sendRequestXML\.qbXMLMajorVers must be an integer \(xs:int\)",
             )
             # Python's int() reads all but the first two; xs:int reads none of them.
-            for value in ("thirteen", "13.0", "1_3", "\uff11\uff13", "2147483648", "0x0D")
+            for value in (
+                *("thirteen", "13.0", "1_3", "\uff11\uff13", "2147483648", "0x0D"),
+                "9" * 5000,  # int() would raise ValueError past 4,300 digits
+            )
         ),
     ],
 )
@@ -118,7 +121,8 @@ def test_malformed_envelopes_are_faults(body: bytes, fault_code: str, text: str)
 
 
 @pytest.mark.parametrize(
-    ("value", "read"), [("13", 13), (" +13\n", 13), ("-2147483648", -(2**31)), ("", 0)]
+    ("value", "read"),
+    [("13", 13), (" +13\n", 13), ("-2147483648", -(2**31)), ("", 0), ("0" * 30 + "16", 16)],
 )
 def test_integers_are_read_as_xs_int(value: str, read: int) -> None:
     body = envelope("sendRequestXML", {"ticket": "T", "qbXMLMajorVers": value})

@@ -103,7 +103,10 @@ def _xs_int(raw: str, field: str, operation: str) -> int:
     if not raw.strip(" \t\r\n"):
         return 0  # an empty element: not given
     match = _XS_INT.fullmatch(raw)
-    value = int(match.group(1)) if match and len(match.group(1)) <= 12 else None
+    # Leading zeros are allowed; more than ten digits after them is out of range anyway (and
+    # int() of thousands of digits would raise instead of answering).
+    digits = match.group(1).lstrip("+-").lstrip("0") if match else ""
+    value = int(match.group(1)) if match and len(digits) <= 10 else None
     if value is None or value not in _XS_INT_RANGE:
         raise SoapFaultError(
             f"{field} must be an integer (xs:int), got {raw[:20]!r}", operation=operation
