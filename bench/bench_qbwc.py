@@ -252,26 +252,32 @@ _SOAP_PAYLOADS = (
 
 
 def endpoint_floor(bodies: list[bytes]) -> dict[str, float]:
-    """What any endpoint that reads both layers with lxml and checks a memory-hard hash costs.
+    """What any endpoint that reads the qbXML with lxml and checks a memory-hard hash costs.
 
-    Parsing each SOAP body, and the qbXML inside it (the Web Connector sends it as escaped
-    text, so it is parsed twice over, once as text and once as XML), with lxml and building
-    nothing, plus one scrypt check with qbprocore's parameters. Best of three.
+    Parsing the qbXML carried in each SOAP body with lxml and building nothing, plus one
+    scrypt check with qbprocore's parameters. Best of three. The envelopes themselves are left
+    out: an endpoint has to read them too, but how is its own choice (qbprocore decodes their
+    long escaped text in one pass, see `qbprocore.qbwc._soap`), so they are not part of a floor.
     """
     parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    payloads = [
+        el.text.encode("utf-8")
+        for body in bodies
+        for el in etree.fromstring(body, parser).iter(*_SOAP_PAYLOADS)
+        if el.text
+    ]
     auth = _auth()
     best = {"lxml_seconds": float("inf"), "scrypt_seconds": float("inf")}
     for _ in range(3):
         start = time.perf_counter()
-        for body in bodies:
-            for el in etree.fromstring(body, parser).iter(*_SOAP_PAYLOADS):
-                if el.text:
-                    etree.fromstring(el.text.encode("utf-8"), parser)
+        for payload in payloads:
+            etree.fromstring(payload, parser)
         best["lxml_seconds"] = min(best["lxml_seconds"], time.perf_counter() - start)
         start = time.perf_counter()
         assert auth.authenticate("bench", "bench") is not None
         best["scrypt_seconds"] = min(best["scrypt_seconds"], time.perf_counter() - start)
     best["seconds"] = best["lxml_seconds"] + best["scrypt_seconds"]
+    best["payloads"] = len(payloads)
     return best
 
 
@@ -480,8 +486,9 @@ def main() -> str:
             f" | {run['authenticate_seconds']:.3f} |"
         )
     lines.append(
-        f"| floor: lxml parses of the same {read['bodies']} bodies and the qbXML in them,"
-        f" plus one scrypt check | | | | {floor['seconds']:.3f}"
+        f"| floor: lxml parses of the qbXML in the same {read['bodies']} bodies"
+        f" ({floor['payloads']:.0f} documents), plus one scrypt check | | | |"
+        f" {floor['seconds']:.3f}"
         f" ({floor['lxml_seconds']:.3f} + {floor['scrypt_seconds']:.3f})"
         f" | {floor['scrypt_seconds']:.3f} |"
     )

@@ -23,13 +23,14 @@ Connector retry the same call endlessly.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lxml import etree
 
 from qbprocore._xmlchars import describe_illegal
 from qbprocore.qbwc._errors import SoapFaultError
 from qbprocore.qbwc._events import OPERATIONS, Event
+from qbprocore.qbxml import _parse as _qbxml_parse
 
 __all__ = [
     "INTUIT_NS",
@@ -68,6 +69,20 @@ def _parser() -> etree.XMLParser:
 
 
 _PARSER = _parser()
+
+# The long text of a body (receiveResponseXML's qbXML, escaped) is decoded by the C extension
+# of qbprocore.qbxml where it is built: libxml2 reads each entity reference in such a text on
+# its own, which makes that one text node cost more than parsing the qbXML it holds. See
+# `_parse_body`. Without the extension (or with None here) lxml reads the whole body.
+# (QBPROCORE_PURE_PYTHON=1 leaves the extension out here too.)
+_char_data: Callable[[bytes, int], tuple[int, int, str] | None] | None = (
+    None if _qbxml_parse._speedups is None else _qbxml_parse._speedups.char_data
+)
+
+_LONG_TEXT = 4096
+"""Texts shorter than this (bytes) are left to lxml: the detour costs more than it saves."""
+_MARK = "qbprocore-long-text"
+"""Stands in for the long text while lxml parses the rest of the body."""
 
 
 def operation_from_action(soap_action: str | None) -> str | None:
@@ -129,16 +144,12 @@ def decode_call(body: bytes | str) -> Event:
             non-integer where the WSDL says ``int``.
     """
     data = body.encode("utf-8") if isinstance(body, str) else body
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise SoapFaultError(f"the request body is not well-formed XML: {exc}") from None
+    root, long_text = _parse_body(data)
     docinfo = root.getroottree().docinfo
-    # getattr: lxml-stubs does not declare DocInfo.doctype.
-    if getattr(docinfo, "doctype", "") or docinfo.internalDTD is not None:
-        # The byte scan above misses a DOCTYPE in another encoding (UTF-16); this does not.
+    # getattr: lxml-stubs does not declare DocInfo.doctype, and types internalDTD as never None.
+    internal_dtd: object = docinfo.internalDTD
+    if getattr(docinfo, "doctype", "") or internal_dtd is not None:
+        # The byte scan misses a DOCTYPE in another encoding (UTF-16); this does not.
         raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
     if root.tag != _ENVELOPE:
         if root.tag == f"{{{SOAP12_ENV_NS}}}Envelope":
@@ -161,7 +172,10 @@ def decode_call(body: bytes | str) -> Event:
     for child in call:
         local = _local(child.tag)
         if local and local not in values:
-            values[local] = "" if child.get(_NIL) in ("true", "1") else (child.text or "")
+            text = child.text or ""
+            if long_text is not None and text == _MARK:
+                text = long_text
+            values[local] = "" if child.get(_NIL) in ("true", "1") else text
     kwargs: dict[str, object] = {}
     for xml_name, attr in cls.params:
         raw = values.get(xml_name, "")
@@ -170,6 +184,48 @@ def decode_call(body: bytes | str) -> Event:
         else:
             kwargs[attr] = raw
     return cls(**kwargs)
+
+
+def _refuse_declarations(data: bytes) -> None:
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
+
+
+def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
+    """Parse a SOAP body: its root, and the long text that `_MARK` stands for in it, if any.
+
+    A body with a long run of text is parsed in two parts. `_char_data` finds the longest run
+    of bytes between a ``>`` and the next ``<`` and decodes it as character data, or declines
+    (anything but plain UTF-8 text, the five predefined entities and character references).
+    lxml then parses the body with `_MARK` in the run's place. That run was character data
+    exactly when the mark comes back as one element's whole text, in a UTF-8 document; then
+    that text stands for the element's text, and the tree is the one the whole body gives.
+    Otherwise lxml parses the whole body, as it always does without the extension.
+    """
+    found = _char_data(data, _LONG_TEXT) if _char_data is not None else None
+    if found is not None:
+        start, stop, text = found
+        mark = _MARK.encode("ascii")
+        shell = b"".join((data[:start], mark, data[stop:]))
+        # The run holds no "<", so a declaration in the body is in the shell, whole.
+        _refuse_declarations(shell)
+        try:
+            root = etree.fromstring(shell, _PARSER)
+        except etree.XMLSyntaxError:
+            root = None  # the whole body's parse below names the error
+        if (
+            root is not None
+            and shell.count(mark) == 1
+            and (root.getroottree().docinfo.encoding or "").upper() == "UTF-8"
+            and any(el.text == _MARK for el in root.iter())
+        ):
+            return root, text
+    else:
+        _refuse_declarations(data)
+    try:
+        return etree.fromstring(data, _PARSER), None
+    except etree.XMLSyntaxError as exc:
+        raise SoapFaultError(f"the request body is not well-formed XML: {exc}") from None
 
 
 def _envelope(payload: etree._Element) -> bytes:

@@ -14,6 +14,9 @@
  * A Plan is compiled once from the model specs by _parse.py: per model class, the class, a
  * dict of default field values, the list fields, and one entry per child tag and attribute
  * saying which field it fills and how.
+ *
+ * char_data(), at the end, serves the SOAP codec of qbprocore.qbwc: it decodes the long
+ * escaped qbXML text of a receiveResponseXML body in one pass (see its comment).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -594,15 +597,258 @@ static PyTypeObject PlanType = {
     .tp_new = Plan_new,
 };
 
+/* -- the long text of a SOAP body --------------------------------------------------------- */
+
+/*
+ * A receiveResponseXML body is one long run of escaped qbXML. libxml2 reads every entity
+ * reference in it on its own, which makes that one text node cost more than parsing the whole
+ * qbXML document it holds. char_data() finds the longest run of bytes between a '>' and the
+ * next '<' and decodes it as XML character data in one pass; qbprocore.qbwc._soap has lxml
+ * parse the rest of the envelope with a marker in its place and checks that the marker is
+ * exactly one element's text (so the run really was character data).
+ *
+ * It decodes only what it can decode exactly as libxml2 does: UTF-8 text, the five
+ * predefined entities, character references to XML characters, and line ends (CR LF and CR
+ * read as LF). Anything else (another entity, "]]>", a character XML forbids, bytes that are
+ * not UTF-8) declines with None, and the caller lets lxml parse the whole body, which gives
+ * the same result or the same error.
+ */
+
+/* Char of XML 1.0, for a code point written as a character reference. */
+static int
+xml_char(unsigned long c)
+{
+    return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+           (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
+}
+
+/* Write code point c (an XML Char) as UTF-8; returns the number of bytes written. */
+static Py_ssize_t
+put_utf8(unsigned long c, unsigned char *out)
+{
+    if (c < 0x80) {
+        out[0] = (unsigned char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        out[0] = (unsigned char)(0xC0 | (c >> 6));
+        out[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        out[0] = (unsigned char)(0xE0 | (c >> 12));
+        out[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        out[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (unsigned char)(0xF0 | (c >> 18));
+    out[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    out[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/*
+ * A character reference: p points after "&#" and holds left bytes. Returns the number of
+ * bytes read up to and including ';' with the code point in *c, or -1 if it is not one.
+ */
+static Py_ssize_t
+char_ref(const unsigned char *p, Py_ssize_t left, unsigned long *c)
+{
+    Py_ssize_t k = 0;
+    unsigned long base = 10, v = 0;
+    if (left > 0 && p[0] == 'x') { /* "&#X" is not XML */
+        base = 16;
+        k = 1;
+    }
+    Py_ssize_t first = k;
+    for (; k < left && p[k] != ';'; k++) {
+        unsigned char d = p[k];
+        unsigned long digit;
+        if (d >= '0' && d <= '9') {
+            digit = d - '0';
+        }
+        else if (base == 16 && d >= 'a' && d <= 'f') {
+            digit = d - 'a' + 10;
+        }
+        else if (base == 16 && d >= 'A' && d <= 'F') {
+            digit = d - 'A' + 10;
+        }
+        else {
+            return -1;
+        }
+        v = v * base + digit;
+        if (v > 0x10FFFF) {
+            return -1;
+        }
+    }
+    if (k == first || k >= left || !xml_char(v)) {
+        return -1;
+    }
+    *c = v;
+    return k + 1;
+}
+
+/*
+ * Decode the character data in[0..n) into out, which has room for n bytes (nothing decoded
+ * is longer than its source). Returns the length decoded, or -1 to decline.
+ */
+static Py_ssize_t
+unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
+{
+    static const struct {
+        const char *name;
+        Py_ssize_t len;
+        unsigned char c;
+    } predefined[] = {
+        {"lt;", 3, '<'}, {"gt;", 3, '>'}, {"amp;", 4, '&'}, {"quot;", 5, '"'}, {"apos;", 5, '\''},
+    };
+    Py_ssize_t i = 0, o = 0;
+    while (i < n) {
+        unsigned char c = in[i];
+        if (c >= 0x20 && c != '&' && c != ']' && c != 0xEF) {
+            out[o++] = c;
+            i++;
+        }
+        else if (c == '&') {
+            const unsigned char *p = in + i + 1;
+            Py_ssize_t left = n - i - 1, used = -1;
+            for (size_t e = 0; e < sizeof predefined / sizeof predefined[0]; e++) {
+                if (left >= predefined[e].len && !memcmp(p, predefined[e].name, predefined[e].len)) {
+                    out[o++] = predefined[e].c;
+                    used = predefined[e].len;
+                    break;
+                }
+            }
+            if (used < 0 && left > 0 && p[0] == '#') {
+                unsigned long code;
+                Py_ssize_t ref = char_ref(p + 1, left - 1, &code);
+                if (ref < 0) {
+                    return -1;
+                }
+                o += put_utf8(code, out + o);
+                used = 1 + ref;
+            }
+            if (used < 0) {
+                return -1; /* another entity: not defined without a DTD, an error for lxml */
+            }
+            i += 1 + used;
+        }
+        else if (c == ']') {
+            if (i + 2 < n && in[i + 1] == ']' && in[i + 2] == '>') {
+                return -1; /* "]]>" may not stand in character data */
+            }
+            out[o++] = c;
+            i++;
+        }
+        else if (c == 0xEF) {
+            if (i + 2 < n && in[i + 1] == 0xBF && (in[i + 2] == 0xBE || in[i + 2] == 0xBF)) {
+                return -1; /* U+FFFE or U+FFFF: not XML characters */
+            }
+            out[o++] = c;
+            i++;
+        }
+        else if (c == '\t' || c == '\n') {
+            out[o++] = c;
+            i++;
+        }
+        else if (c == '\r') { /* XML reads CR LF and a lone CR as LF */
+            out[o++] = '\n';
+            i += (i + 1 < n && in[i + 1] == '\n') ? 2 : 1;
+        }
+        else {
+            return -1; /* a control character XML forbids */
+        }
+    }
+    return o;
+}
+
+PyDoc_STRVAR(char_data_doc,
+             "char_data(data, minimum, /)\n--\n\n"
+             "The longest run of bytes between a '>' and the next '<' in data, if it is at\n"
+             "least minimum bytes long, decoded as XML character data: (start, end, text).\n"
+             "None when there is no such run or it holds anything but UTF-8 text, the five\n"
+             "predefined entities and character references to XML characters.");
+
+static PyObject *
+char_data(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "char_data() takes the data and a minimum length");
+        return NULL;
+    }
+    if (!PyBytes_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "char_data() needs bytes, not %.100s",
+                     Py_TYPE(args[0])->tp_name);
+        return NULL;
+    }
+    Py_ssize_t minimum = PyLong_AsSsize_t(args[1]);
+    if (minimum == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    const unsigned char *end = data + PyBytes_GET_SIZE(args[0]);
+    Py_ssize_t start = 0, stop = 0, n = -1;
+    unsigned char *buffer = NULL;
+
+    Py_BEGIN_ALLOW_THREADS /* the bytes object cannot change; the scan needs no Python */
+    const unsigned char *p = data;
+    while (p < end) {
+        const unsigned char *gt = memchr(p, '>', (size_t)(end - p));
+        if (gt == NULL) {
+            break;
+        }
+        const unsigned char *lt = memchr(gt + 1, '<', (size_t)(end - gt - 1));
+        if (lt == NULL) {
+            break;
+        }
+        if (lt - gt - 1 > stop - start) {
+            start = gt + 1 - data;
+            stop = lt - data;
+        }
+        p = lt + 1;
+    }
+    if (stop - start >= minimum && stop > start) {
+        buffer = PyMem_RawMalloc((size_t)(stop - start));
+        if (buffer != NULL) {
+            n = unescape(data + start, stop - start, buffer);
+        }
+    }
+    Py_END_ALLOW_THREADS
+
+    if (stop - start < minimum || stop == start) {
+        Py_RETURN_NONE;
+    }
+    if (buffer == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *text = n < 0 ? NULL : PyUnicode_DecodeUTF8((const char *)buffer, n, "strict");
+    PyMem_RawFree(buffer);
+    if (text == NULL) {
+        if (n >= 0 && !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            return NULL;
+        }
+        PyErr_Clear(); /* not UTF-8: lxml gives the error */
+        Py_RETURN_NONE;
+    }
+    return Py_BuildValue("nnN", start, stop, text);
+}
+
+static PyMethodDef module_methods[] = {
+    {"char_data", (PyCFunction)(void (*)(void))char_data, METH_FASTCALL, char_data_doc},
+    {NULL, NULL, 0, NULL},
+};
+
 /* -- the module ---------------------------------------------------------------------------- */
 
-PyDoc_STRVAR(module_doc, "The typed tree walk of qbprocore.qbxml, in C (see _parse.py).");
+PyDoc_STRVAR(module_doc, "The typed tree walk of qbprocore.qbxml, and the long text of a SOAP body, in C.");
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "qbprocore.qbxml._speedups",
     .m_doc = module_doc,
     .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC

@@ -19,3 +19,6 @@ class Plan:
     ) -> None: ...
     def build(self, spec: int, element: etree._Element, /) -> Any:
         """Build the model of spec number ``spec`` from an lxml element, or raise Fallback."""
+
+def char_data(data: bytes, minimum: int, /) -> tuple[int, int, str] | None:
+    """The longest run of text in ``data`` (at least ``minimum`` bytes), decoded, or None."""
