@@ -202,6 +202,27 @@ def test_encode_refuses_wrong_types(operation: str, value: object) -> None:
         qbwc.encode_result(operation, value)  # type: ignore[arg-type]
 
 
+def test_repeated_answers_are_encoded_once_and_tickets_never_kept() -> None:
+    from qbprocore.qbwc import _soap
+
+    _soap._encode_memo.cache_clear()
+    first = qbwc.encode_result("receiveResponseXML", 1)
+    assert qbwc.encode_result("receiveResponseXML", 1) is first
+    assert first == _soap._encode("receiveResponseXML", 1)
+    with pytest.raises(ValueError, match="integer"):
+        qbwc.encode_result("receiveResponseXML", True)  # equal to 1, still no answer
+    with pytest.raises(ValueError, match="string"):
+        qbwc.encode_result("getLastError", 1)
+    with pytest.raises(ValueError, match="string"):
+        qbwc.encode_result("getLastError", 1)  # a refusal is not remembered as an answer
+    kept = _soap._encode_memo.cache_info().currsize
+    ticket = "a-ticket-that-must-not-be-kept"
+    assert ticket.encode() in qbwc.encode_result("authenticate", [ticket, ""])
+    long_answer = "x" * (_soap._MEMO_CHARS + 1)
+    assert long_answer.encode() in qbwc.encode_result("sendRequestXML", long_answer)
+    assert _soap._encode_memo.cache_info().currsize == kept
+
+
 def test_fault_envelope() -> None:
     body = qbwc.encode_fault(qbwc.SoapFaultError("broken"))
     root = etree.fromstring(body)

@@ -22,6 +22,7 @@ Connector retry the same call endlessly.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 
@@ -158,7 +159,7 @@ def decode_call(body: bytes | str) -> Event:
                 fault_code="VersionMismatch",
             )
         raise SoapFaultError(f"expected a SOAP 1.1 Envelope, got <{_local(root.tag)}>")
-    body_el = root.find(_BODY)
+    body_el = next(root.iterchildren(_BODY), None)
     if body_el is None:
         raise SoapFaultError("the SOAP envelope has no Body")
     call = next((el for el in body_el if isinstance(el.tag, str)), None)
@@ -246,6 +247,19 @@ def encode_result(operation: str, result: str | int | Sequence[str]) -> bytes:
     Raises:
         ValueError: ``result`` has the wrong type for ``operation``.
     """
+    # Most answers repeat: receiveResponseXML's percentages, "" and "done", an iterator's
+    # Continue request page after page. Those (an int, or a short str) are encoded once. Never
+    # authenticate's array, which holds a ticket.
+    if type(result) is int or (type(result) is str and len(result) <= _MEMO_CHARS):
+        return _encode_memo(operation, result)
+    return _encode(operation, result)
+
+
+_MEMO_CHARS = 4096
+"""Answers up to this long (characters) are kept by `_encode_memo`."""
+
+
+def _encode(operation: str, result: str | int | Sequence[str]) -> bytes:
     cls = OPERATIONS.get(operation)
     if cls is None:
         raise ValueError(f"unknown operation {operation!r}")
@@ -270,6 +284,9 @@ def encode_result(operation: str, result: str | int | Sequence[str]) -> bytes:
             raise ValueError(f"{operation} answers a string, got {result!r}")
         _set_text(out, result, operation)  # "" still writes <...Result></...Result>
     return _envelope(response)
+
+
+_encode_memo = functools.lru_cache(maxsize=256)(_encode)
 
 
 def _set_text(element: etree._Element, text: str, operation: str) -> None:
