@@ -199,7 +199,8 @@ class Session:
             version, note = _negotiate(event, self._config.fallback_version)
             if note:
                 log.warning("session %s: %s; speaking qbXML %s", self._snap.key[:12], note, version)
-        self._snap = attrs.evolve(self._snap, company_file=bound, qbxml_version=version)
+        if bound != self._snap.company_file or version != self._snap.qbxml_version:
+            self._snap = attrs.evolve(self._snap, company_file=bound, qbxml_version=version)
         if self._snap.continue_xml:
             # An iterator is running: its Continue goes out before anything new, with the same
             # requestID, in this session (iterators die with the session). Its requestIDs were
@@ -301,7 +302,7 @@ class Session:
             self._move(op, Outcome.HRESULT, now, pending_xml="", last_error=error)
             return value
         streamed = len(event.response) > self._config.stream_threshold
-        exchanges, continue_xml, fetched, remaining, error = self._match(
+        exchanges, continue_xml, fetched, remaining, error, continue_ids = self._match(
             event.response, requests, streamed=streamed
         )
         received = Received(
@@ -312,7 +313,7 @@ class Session:
             xml=event.response,
         )
         self._work.receive(info, received)
-        done = not continue_xml and not self._work.has_work(self.info)
+        done = not continue_xml and not self._work.has_work(info)
         if done:
             progress = 100
         elif continue_xml and fetched + remaining:
@@ -326,6 +327,8 @@ class Session:
             now,
             pending_xml="",
             continue_xml=continue_xml,
+            # Same requestIDs on purpose: that is how the caller recognises the pages.
+            pending_ids=continue_ids if continue_xml else self._snap.pending_ids,
             iterator_fetched=fetched if continue_xml else 0,
             progress=progress,
             last_error=error,
@@ -337,7 +340,7 @@ class Session:
 
     def _match(
         self, response_xml: str, requests: Sequence[qbxml.QbxmlRequest], *, streamed: bool
-    ) -> tuple[tuple[Exchange, ...], str, int, int, str]:
+    ) -> tuple[tuple[Exchange, ...], str, int, int, str, tuple[str, ...]]:
         policy = self._config.status_policy
         try:
             if streamed:
@@ -358,7 +361,7 @@ class Session:
             unread = tuple(
                 Exchange(request=r, response=None, action=policy.action(None)) for r in requests
             )
-            return unread, "", 0, 0, f"the response could not be read: {exc}"
+            return unread, "", 0, 0, f"the response could not be read: {exc}", ()
         by_id = {str(r.request_id): r for r in requests}
         answered: dict[str, qbxml.QbxmlResponse] = {}
         stray: list[Exchange] = []
@@ -385,15 +388,13 @@ class Session:
                 remaining += left
                 continues.append((position, iterator_id))
         continue_xml = ""
+        continue_ids: tuple[str, ...] = ()
         if continues:
             continue_xml = continue_document(
                 self._snap.pending_xml, self._snap.qbxml_version, tuple(continues)
             )
-            # Same requestIDs on purpose: that is how the caller recognises the pages.
-            self._snap = attrs.evolve(
-                self._snap, pending_ids=tuple(str(requests[i].request_id) for i, _ in continues)
-            )
-        return tuple(exchanges + stray), continue_xml, fetched, remaining, ""
+            continue_ids = tuple(str(requests[i].request_id) for i, _ in continues)
+        return tuple(exchanges + stray), continue_xml, fetched, remaining, "", continue_ids
 
     # -- connectionError -------------------------------------------------------------------
 

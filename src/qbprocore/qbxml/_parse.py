@@ -506,7 +506,12 @@ def _to_bytes(data: bytes | str) -> bytes:
             encoded = data.encode("utf-8")
         except UnicodeEncodeError as exc:  # a lone surrogate: no XML character at all
             raise QbxmlParseError(f"not well-formed XML: {exc.reason} at {exc.start}") from None
-        return _ENCODING_DECL.sub(rb'\1"utf-8"', encoded, count=1)
+        # match(), not sub(): sub() would try the anchored pattern at every byte of a large
+        # document before giving up.
+        declared = _ENCODING_DECL.match(encoded)
+        if declared is None:
+            return encoded
+        return b"".join((declared.group(1), b'"utf-8"', encoded[declared.end() :]))
     return bytes(data)
 
 
