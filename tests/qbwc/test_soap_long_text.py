@@ -186,6 +186,70 @@ def test_envelopes_decode_the_same_either_way(raw: bytes) -> None:
     assert fast == slow
 
 
+# Bytes to splice into a body: markup that changes what the long run is, and its neighbours.
+FRAGMENTS = [
+    b"<!-- c -->",
+    b"<![CDATA[x]]>",
+    b"<?pi x?>",
+    b"<!-- c >",
+    b" -->",
+    b"<![CDATA[ >",
+    b"]]>",
+    b"<?pi >",
+    b"?>",
+    b'<y a="x>',
+    b"<x>",
+    b"</x>",
+    b"</response>",
+    b"<response>",
+    b'<y a="',
+    b'"/>',
+    b"<",
+    b">",
+    b'"',
+    b"&foo;",
+    b"&#0;",
+    b"\xff",
+    b"\r",
+    b"\x00",
+    _soap._MARK.encode(),
+    b'<?xml version="1.0" encoding="ISO-8859-1"?>',
+    b"<!DOCTYPE x>",
+    b'xsi:nil="true"',
+]
+EDITS = st.lists(
+    st.tuples(
+        st.sampled_from(["cut", "flip", "splice", "drop"]),
+        st.integers(0, 10**6),
+        st.integers(0, 255),
+        st.sampled_from(FRAGMENTS),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=1000)
+@given(raw=RAW_TEXT, edits=EDITS)
+def test_mutated_envelopes_decode_the_same_either_way(
+    raw: bytes, edits: list[tuple[str, int, int, bytes]]
+) -> None:
+    body = receive(raw)
+    for kind, where, byte, fragment in edits:
+        at = where % (len(body) + 1)
+        if kind == "cut":
+            body = body[:at]
+        elif kind == "flip" and body:
+            i = min(at, len(body) - 1)
+            body = body[:i] + bytes([byte]) + body[i + 1 :]
+        elif kind == "splice":
+            body = body[:at] + fragment + body[at:]
+        else:
+            body = body[:at] + body[at + 1 + byte % 40 :]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow, _ = decode_both(body, monkeypatch)
+    assert fast == slow
+
+
 LONG = b"&lt;QBXML&gt;" + b"&lt;Name&gt;Smith &amp; Sons&lt;/Name&gt;" * 200 + b"&lt;/QBXML&gt;"
 
 # Bodies where the longest run is not (only) an element's text, or the document is not UTF-8:
