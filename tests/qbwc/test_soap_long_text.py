@@ -9,6 +9,9 @@ the same fault) either way.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -335,3 +338,18 @@ def test_a_large_response_takes_the_detour() -> None:
     event = qbwc.decode_call(body)
     assert isinstance(event, qbwc.ReceiveResponseXML)
     assert event.response == text
+
+
+@pytest.mark.parametrize(("pure", "expected"), [("1", "False None"), ("", "True char_data")])
+def test_qbprocore_pure_python_switches_the_detour_off_too(pure: str, expected: str) -> None:
+    code = (
+        "from qbprocore import qbxml; from qbprocore.qbwc import _soap;"
+        " print(qbxml.speedups_enabled(), getattr(_soap._char_data, '__name__', None))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "QBPROCORE_PURE_PYTHON"}
+    if pure:
+        env["QBPROCORE_PURE_PYTHON"] = pure
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == expected
