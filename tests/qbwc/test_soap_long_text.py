@@ -215,7 +215,11 @@ FRAGMENTS = [
     b"\xff",
     b"\r",
     b"\x00",
-    _soap._MARK.encode(),
+    *(mark.encode() for mark in _soap._MARKS),
+    # The first marker spelled out otherwise: it must not pass for the real one.
+    b"&#113;bprocore-long-text-1",
+    b"qbprocore<![CDATA[-long-text-1]]>",
+    b"qbprocore<!-- -->-long-text-1",
     b'<?xml version="1.0" encoding="ISO-8859-1"?>',
     b"<!DOCTYPE x>",
     b'xsi:nil="true"',
@@ -285,9 +289,44 @@ TRICKY = {
         False,
     ),
     "utf-16": (receive(LONG).decode().encode("utf-16"), False),
-    "the marker itself": (receive(LONG + _soap._MARK.encode()), True),
-    "the marker elsewhere": (
-        receive(LONG, around=(b"<x>" + _soap._MARK.encode() + b"</x>", b"")),
+    "the markers themselves": (receive(LONG + "".join(_soap._MARKS).encode()), True),
+    "the first marker elsewhere": (
+        receive(LONG, around=(b"<x>" + _soap._MARKS[0].encode() + b"</x>", b"")),
+        False,
+    ),
+    "the second marker elsewhere": (
+        receive(LONG, around=(b"<x>" + _soap._MARKS[1].encode() + b"</x>", b"")),
+        False,
+    ),
+    # Found by review: another element spelling the marker out, by a character reference, a
+    # CDATA section or a comment, must not pass for the element the marker stands in.
+    "the marker forged by a reference in another element": (
+        receive(LONG).replace(
+            b"<ticket>T</ticket>", b"<ticket>&#113;bprocore-long-text-1</ticket>"
+        ),
+        False,
+    ),
+    "the marker forged after the run": (
+        receive(LONG).replace(
+            b"<hresult></hresult>", b"<hresult>&#113;bprocore-long-text-1</hresult>"
+        ),
+        False,
+    ),
+    "the run in a comment, the marker forged": (
+        receive(b"", around=(b"<!-- x >" + LONG + b" <-->", b"")).replace(
+            b"<ticket>T</ticket>", b"<ticket>&#113;bprocore-long-text-1</ticket>"
+        ),
+        False,
+    ),
+    "the run in a PI, the marker forged by CDATA": (
+        receive(b"qbprocore<![CDATA[-long-text-1]]>", around=(b"<?pi x >" + LONG + b" <?>", b"")),
+        False,
+    ),
+    "the run in a comment that is not well-formed, the marker forged": (
+        receive(
+            b"qbprocore&#45;long-text-1",
+            around=(b"<!-- >" + LONG + b" -- a double hyphen <-->", b""),
+        ),
         False,
     ),
     "undefined entity": (receive(LONG + b"&nbsp;"), False),
@@ -326,6 +365,22 @@ def test_captured_envelopes_decode_the_same_either_way(
         assert fast == slow
         took += detoured
     assert took > 0  # the captured receiveResponseXML bodies take the detour
+
+
+def test_any_bytes_like_body_decodes_alike() -> None:
+    body = receive(LONG)
+    assert qbwc.decode_call(bytearray(body)) == qbwc.decode_call(body)
+    assert qbwc.decode_call(memoryview(body)) == qbwc.decode_call(body)  # type: ignore[arg-type]
+
+
+def test_a_body_over_libxml2s_text_limit_is_left_to_lxml(monkeypatch: pytest.MonkeyPatch) -> None:
+    # libxml2 refuses a text node over 1e9 bytes even with huge_tree; such a body must not be
+    # read by the detour (shown here with the limit lowered, not with a gigabyte).
+    body = receive(LONG)
+    monkeypatch.setattr(_soap, "_HUGE_TEXT", len(body) - 1)
+    assert _soap._parse_body(body)[1] is None
+    monkeypatch.setattr(_soap, "_HUGE_TEXT", len(body))
+    assert _soap._parse_body(body)[1] is not None
 
 
 def test_a_large_response_takes_the_detour() -> None:

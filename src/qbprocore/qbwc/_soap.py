@@ -82,8 +82,11 @@ _char_data: Callable[[bytes, int], tuple[int, int, str] | None] | None = (
 
 _LONG_TEXT = 4096
 """Texts shorter than this (bytes) are left to lxml: the detour costs more than it saves."""
-_MARK = "qbprocore-long-text"
-"""Stands in for the long text while lxml parses the rest of the body."""
+_HUGE_TEXT = 1_000_000_000
+"""libxml2's limit for one text node even with huge_tree (XML_MAX_HUGE_LENGTH): a body over
+it is left to lxml, which refuses such a text, so the detour never accepts what lxml would not."""
+_MARKS = ("qbprocore-long-text-1", "qbprocore-long-text-2")
+"""Stand in for the long text, one in each of two parses of the rest of the body."""
 
 
 def operation_from_action(soap_action: str | None) -> str | None:
@@ -144,7 +147,7 @@ def decode_call(body: bytes | str) -> Event:
             envelope, has no operation in its Body, names an unknown operation, or gives a
             non-integer where the WSDL says ``int``.
     """
-    data = body.encode("utf-8") if isinstance(body, str) else body
+    data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     root, long_text = _parse_body(data)
     docinfo = root.getroottree().docinfo
     # getattr: lxml-stubs does not declare DocInfo.doctype, and types internalDTD as never None.
@@ -174,8 +177,8 @@ def decode_call(body: bytes | str) -> Event:
         local = _local(child.tag)
         if local and local not in values:
             text = child.text or ""
-            if long_text is not None and text == _MARK:
-                text = long_text
+            if long_text is not None and text == _MARKS[0]:
+                text = long_text  # the one element whose text is the marker: see _parse_body
             values[local] = "" if child.get(_NIL) in ("true", "1") else text
     kwargs: dict[str, object] = {}
     for xml_name, attr in cls.params:
@@ -193,40 +196,54 @@ def _refuse_declarations(data: bytes) -> None:
 
 
 def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
-    """Parse a SOAP body: its root, and the long text that `_MARK` stands for in it, if any.
+    """Parse a SOAP body: its root, and the long text that ``_MARKS[0]`` stands for, if any.
 
     A body with a long run of text is parsed in two parts. `_char_data` finds the longest run
     of bytes between a ``>`` and the next ``<`` and decodes it as character data, or declines
     (anything but plain UTF-8 text, the five predefined entities and character references).
-    lxml then parses the body with `_MARK` in the run's place. That run was character data
-    exactly when the mark comes back as one element's whole text, in a UTF-8 document; then
-    that text stands for the element's text, and the tree is the one the whole body gives.
-    Otherwise lxml parses the whole body, as it always does without the extension.
+    lxml then parses the body twice, with each of `_MARKS` in the run's place. The run was
+    character data, the whole text of one element, exactly when each parse finds its marker as
+    the whole text of exactly one element, the same one in both, in a UTF-8 document:
+
+    - text the rest of the body spells out (with character references, CDATA, an element
+      split by a comment) is the same in both parses, so it cannot pass for both markers;
+    - a marker that fell in a comment, a processing instruction or an attribute value is no
+      element's text (and the body around it may not even be well-formed).
+
+    Then the first parse's tree is the one the whole body gives, with the decoded text for the
+    marker's. Otherwise lxml parses the whole body, as it always does without the extension.
     """
-    found = _char_data(data, _LONG_TEXT) if _char_data is not None else None
+    found = None
+    if _char_data is not None and len(data) <= _HUGE_TEXT:
+        found = _char_data(data, _LONG_TEXT)
     if found is not None:
         start, stop, text = found
-        mark = _MARK.encode("ascii")
-        shell = b"".join((data[:start], mark, data[stop:]))
+        shells = [b"".join((data[:start], mark.encode("ascii"), data[stop:])) for mark in _MARKS]
         # The run holds no "<", so a declaration in the body is in the shell, whole.
-        _refuse_declarations(shell)
-        try:
-            root = etree.fromstring(shell, _PARSER)
-        except etree.XMLSyntaxError:
-            root = None  # the whole body's parse below names the error
-        if (
-            root is not None
-            and shell.count(mark) == 1
-            and (root.getroottree().docinfo.encoding or "").upper() == "UTF-8"
-            and any(el.text == _MARK for el in root.iter())
-        ):
-            return root, text
+        _refuse_declarations(shells[0])
+        marked = [_marked(shell, mark) for shell, mark in zip(shells, _MARKS, strict=True)]
+        first, second = marked
+        if first is not None and second is not None and first[1] == second[1]:
+            return first[0], text
     else:
         _refuse_declarations(data)
     try:
         return etree.fromstring(data, _PARSER), None
     except etree.XMLSyntaxError as exc:
         raise SoapFaultError(f"the request body is not well-formed XML: {exc}") from None
+
+
+def _marked(shell: bytes, mark: str) -> tuple[etree._Element, str] | None:
+    """The shell's root and the path of the one element whose text is ``mark``, if so."""
+    try:
+        root = etree.fromstring(shell, _PARSER)
+    except etree.XMLSyntaxError:
+        return None  # the whole body's parse names the error
+    tree = root.getroottree()
+    if (tree.docinfo.encoding or "").upper() != "UTF-8":
+        return None
+    paths = [tree.getpath(el) for el in root.iter() if el.text == mark]
+    return (root, paths[0]) if len(paths) == 1 else None
 
 
 def _envelope(payload: etree._Element) -> bytes:

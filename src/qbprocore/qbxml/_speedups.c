@@ -604,8 +604,9 @@ static PyTypeObject PlanType = {
  * reference in it on its own, which makes that one text node cost more than parsing the whole
  * qbXML document it holds. char_data() finds the longest run of bytes between a '>' and the
  * next '<' and decodes it as XML character data in one pass; qbprocore.qbwc._soap has lxml
- * parse the rest of the envelope with a marker in its place and checks that the marker is
- * exactly one element's text (so the run really was character data).
+ * parse the rest of the envelope twice, with a different marker in its place each time, and
+ * checks that each marker is the whole text of one element, the same one (so the run really
+ * was that element's character data; see _parse_body there).
  *
  * It decodes only what it can decode exactly as libxml2 does: UTF-8 text, the five
  * predefined entities, character references to XML characters, and line ends (CR LF and CR
