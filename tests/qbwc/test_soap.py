@@ -131,6 +131,12 @@ def test_integers_are_read_as_xs_int(value: str, read: int) -> None:
     assert event.major_version == read
 
 
+def test_a_str_body_with_a_lone_surrogate_is_a_fault() -> None:
+    body = envelope("getLastError", {"ticket": "T"}).decode().replace("T<", "T\ud800<")
+    with pytest.raises(qbwc.SoapFaultError, match="not text XML can carry"):
+        qbwc.decode_call(body)
+
+
 def test_doctype_and_entities_are_refused() -> None:
     bomb = (
         b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'

@@ -147,7 +147,10 @@ def decode_call(body: bytes | str) -> Event:
             envelope, has no operation in its Body, names an unknown operation, or gives a
             non-integer where the WSDL says ``int``.
     """
-    data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    try:
+        data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
+    except UnicodeEncodeError as exc:  # a lone surrogate: no XML character at all
+        raise SoapFaultError(f"the request body is not text XML can carry: {exc.reason}") from None
     root, long_text = _parse_body(data)
     docinfo = root.getroottree().docinfo
     # getattr: lxml-stubs does not declare DocInfo.doctype, and types internalDTD as never None.
