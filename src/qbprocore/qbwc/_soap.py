@@ -221,11 +221,12 @@ def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
         found = _char_data(data, _LONG_TEXT)
     if found is not None:
         start, stop, text = found
-        shells = [b"".join((data[:start], mark.encode("ascii"), data[stop:])) for mark in _MARKS]
-        # The run holds no "<", so a declaration in the body is in the shell, whole.
-        _refuse_declarations(shells[0])
-        marked = [_marked(shell, mark) for shell, mark in zip(shells, _MARKS, strict=True)]
-        first, second = marked
+        head, tail = data[:start], data[stop:]
+        # The run holds no "<", so a declaration in the body is whole in the head or the tail.
+        _refuse_declarations(head)
+        _refuse_declarations(tail)
+        first = _marked(head, tail, _MARKS[0])
+        second = _marked(head, tail, _MARKS[1]) if first is not None else None
         if first is not None and second is not None and first[1] == second[1]:
             return first[0], text
     else:
@@ -236,10 +237,13 @@ def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
         raise SoapFaultError(f"the request body is not well-formed XML: {exc}") from None
 
 
-def _marked(shell: bytes, mark: str) -> tuple[etree._Element, str] | None:
-    """The shell's root and the path of the one element whose text is ``mark``, if so."""
+def _marked(head: bytes, tail: bytes, mark: str) -> tuple[etree._Element, str] | None:
+    """Parse ``head + mark + tail``: its root, and the path of its one element with text ``mark``.
+
+    None when that is not well-formed, not UTF-8, or has no such element or more than one.
+    """
     try:
-        root = etree.fromstring(shell, _PARSER)
+        root = etree.fromstring(b"".join((head, mark.encode("ascii"), tail)), _PARSER)
     except etree.XMLSyntaxError:
         return None  # the whole body's parse names the error
     tree = root.getroottree()
