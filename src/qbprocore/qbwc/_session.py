@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -49,6 +49,18 @@ from qbprocore.qbwc._work import (
 __all__ = ["NOOP", "Session", "SessionConfig"]
 
 log = logging.getLogger("qbprocore.qbwc")
+
+
+class _Matched(NamedTuple):
+    """A response document matched to the requests it answers (see `Session._match`)."""
+
+    exchanges: tuple[Exchange, ...]
+    continue_xml: str  # the iterators' Continue document, "" when none goes on
+    continue_ids: tuple[str, ...]  # its requestIDs (the same as the pages')
+    fetched: int  # records the running iterators have fetched so far
+    remaining: int  # records they say are left
+    error: str  # why the response could not be read, "" when it could
+
 
 NOOP = "NoOp"
 """What ``getLastError`` answers while work is being prepared (the Web Connector pauses)."""
@@ -302,22 +314,20 @@ class Session:
             self._move(op, Outcome.HRESULT, now, pending_xml="", last_error=error)
             return value
         streamed = len(event.response) > self._config.stream_threshold
-        exchanges, continue_xml, fetched, remaining, error, continue_ids = self._match(
-            event.response, requests, streamed=streamed
-        )
+        m = self._match(event.response, requests, streamed=streamed)
         received = Received(
-            exchanges=exchanges,
-            error=error,
-            continuing=bool(continue_xml),
-            streamed=streamed and not error,
+            exchanges=m.exchanges,
+            error=m.error,
+            continuing=bool(m.continue_xml),
+            streamed=streamed and not m.error,
             xml=event.response,
         )
         self._work.receive(info, received)
-        done = not continue_xml and not self._work.has_work(info)
+        done = not m.continue_xml and not self._work.has_work(info)
         if done:
             progress = 100
-        elif continue_xml and fetched + remaining:
-            progress = min(99, (100 * fetched) // (fetched + remaining))
+        elif m.continue_xml and m.fetched + m.remaining:
+            progress = min(99, (100 * m.fetched) // (m.fetched + m.remaining))
         else:
             progress = min(99, self._snap.progress)
         check_progress(progress, done=done, hresult=False)
@@ -326,12 +336,12 @@ class Session:
             Outcome.COMPLETE if done else Outcome.MORE,
             now,
             pending_xml="",
-            continue_xml=continue_xml,
+            continue_xml=m.continue_xml,
             # Same requestIDs on purpose: that is how the caller recognises the pages.
-            pending_ids=continue_ids if continue_xml else self._snap.pending_ids,
-            iterator_fetched=fetched if continue_xml else 0,
+            pending_ids=m.continue_ids if m.continue_xml else self._snap.pending_ids,
+            iterator_fetched=m.fetched if m.continue_xml else 0,
             progress=progress,
-            last_error=error,
+            last_error=m.error,
         )
         return progress
 
@@ -340,7 +350,7 @@ class Session:
 
     def _match(
         self, response_xml: str, requests: Sequence[qbxml.QbxmlRequest], *, streamed: bool
-    ) -> tuple[tuple[Exchange, ...], str, int, int, str, tuple[str, ...]]:
+    ) -> _Matched:
         policy = self._config.status_policy
         try:
             if streamed:
@@ -361,7 +371,7 @@ class Session:
             unread = tuple(
                 Exchange(request=r, response=None, action=policy.action(None)) for r in requests
             )
-            return unread, "", 0, 0, f"the response could not be read: {exc}", ()
+            return _Matched(unread, "", (), 0, 0, f"the response could not be read: {exc}")
         by_id = {str(r.request_id): r for r in requests}
         answered: dict[str, qbxml.QbxmlResponse] = {}
         stray: list[Exchange] = []
@@ -394,7 +404,9 @@ class Session:
                 self._snap.pending_xml, self._snap.qbxml_version, tuple(continues)
             )
             continue_ids = tuple(str(requests[i].request_id) for i, _ in continues)
-        return tuple(exchanges + stray), continue_xml, fetched, remaining, "", continue_ids
+        return _Matched(
+            tuple(exchanges + stray), continue_xml, continue_ids, fetched, remaining, ""
+        )
 
     # -- connectionError -------------------------------------------------------------------
 
