@@ -1,4 +1,4 @@
-"""Run the parsing tests through both builders: the C walk and the pure-Python one."""
+"""Run the parsing tests through every road: SAX in C, the C walk, and pure Python."""
 
 from __future__ import annotations
 
@@ -9,18 +9,24 @@ import pytest
 from qbprocore.qbxml import _parse
 
 
-@pytest.fixture(params=["c", "python"])
+@pytest.fixture(params=["sax", "c", "python"])
 def qbxml_walk(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Parse with the C walk, then again with the Python builders (which define the results).
+    """Parse through libxml2's SAX interface, then the C walk, then the Python builders.
 
-    The C walk is skipped where it is not built; `test_speedups` checks that it is built
-    wherever the test session expects it.
+    The Python builders define the results. ``sax`` reads whole documents without a tree
+    (`loads` only; what it declines takes the walk), ``c`` walks lxml's tree in C. The C roads
+    are skipped where the extension is not built; `test_speedups` checks that they are built
+    wherever the test session expects them.
     """
-    if request.param == "c" and _parse._speedups is None:
+    if request.param != "python" and _parse._speedups is None:
         pytest.skip("qbprocore.qbxml._speedups is not built in this installation")
-    was = _parse.speedups_enabled()
-    _parse.use_speedups(request.param == "c")
+    if request.param == "sax" and not _parse._speedups.HAVE_SAX:
+        pytest.skip("the extension found no libxml2 functions in lxml here")
+    was = _parse.speedups_enabled(), _parse._sax_enabled
+    _parse.use_speedups(request.param != "python")
+    _parse._sax_enabled = request.param == "sax"
     try:
         yield request.param
     finally:
-        _parse.use_speedups(was)
+        _parse.use_speedups(was[0])
+        _parse._sax_enabled = was[1]

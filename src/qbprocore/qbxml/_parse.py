@@ -15,13 +15,18 @@ child and fills the instance ``__dict__`` directly (the models are frozen; the c
 constructor runs are for values coming from code, not from a parser that already typed them).
 Where the C extension ``_speedups`` is built, it does the same walk over lxml's tree without a
 Python object per element, and hands anything out of the ordinary back to these closures
-(see "the C walk" below). The cyclic garbage collector is paused while a document is turned
-into objects, because every new object would otherwise make it rescan the growing result.
+(see "the C walk" below). `loads` goes one step further where it can: the extension reads the
+whole document through libxml2's SAX interface (the same parser lxml runs, with the same
+options) and builds the records from its events without building a tree at all, declining
+anything out of the ordinary to the tree and the walk (`_read_in_c`). The cyclic garbage
+collector is paused while a document is turned into objects, because every new object would
+otherwise make it rescan the growing result.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import gc
 import io
 import os
@@ -350,15 +355,19 @@ _C_KINDS = {
     "FLOAT": 6,
 }
 _c_enabled = _speedups is not None  # see use_speedups
+# Whole documents read through libxml2's SAX interface, without a tree (see `_read_in_c`):
+# where the extension found libxml2's functions. Tests switch it off to compare the roads.
+_sax_enabled = _c_enabled and bool(_speedups.HAVE_SAX)
 _c_compiled: Any = None  # the compiled Plan
+_c_messages: tuple[dict[str, int], dict[str, int]] = ({}, {})  # message tag -> spec number
 
 
 def speedups_enabled() -> bool:
-    """Whether `loads` and `iterparse` build records with the C walk.
+    """Whether `loads` and `iterparse` build records in C.
 
-    The C walk (``qbprocore.qbxml._speedups``) is built when the package is installed with a
-    C compiler at hand; ``QBPROCORE_PURE_PYTHON=1`` in the environment switches it off.
-    Results are the same either way; only the speed differs.
+    The C extension (``qbprocore.qbxml._speedups``) is built when the package is installed
+    with a C compiler at hand; ``QBPROCORE_PURE_PYTHON=1`` in the environment switches it
+    off. Results are the same either way; only the speed differs.
 
     Returns:
         True when the extension is built and in use.
@@ -367,7 +376,7 @@ def speedups_enabled() -> bool:
 
 
 def use_speedups(enabled: bool) -> None:
-    """Switch the C walk on or off for this process (the tests compare the two)."""
+    """Switch the C extension (the walk, and `loads`' SAX road) on or off for this process."""
     global _c_enabled  # noqa: PLW0603 - one switch for the process
     if enabled and _speedups is None:
         raise RuntimeError("qbprocore.qbxml._speedups is not built in this installation")
@@ -431,7 +440,44 @@ def _compiled_c_plan() -> Any:
         )
         for spec in order:
             spec.cache["c_index"] = index[id(spec)]
+        # The messages each message set holds, as `_Plan.by_container` has them.
+        _c_messages[0].update({c.__qbxml__.tag: index[id(c.__qbxml__)] for c in REQUEST_TYPES})
+        _c_messages[1].update({c.__qbxml__.tag: index[id(c.__qbxml__)] for c in RESPONSE_TYPES})
     return _c_compiled
+
+
+def _read_in_c(raw: bytes) -> QBXMLDocument | None:
+    """The document read through libxml2's SAX interface, or None to read it with lxml.
+
+    The extension reads the document with the parser lxml uses (the same libxml2, the same
+    options) and builds the records from its events, with no tree in between. It declines
+    anything out of the ordinary (any parser error or warning, a DOCTYPE, a namespace, an
+    element the schema doesn't describe, a value that doesn't convert ...): then lxml and the
+    walk read the document, and give the same result or the same error.
+    """
+    plan = _compiled_c_plan()
+    read = plan.parse(raw, *_c_messages)
+    if read is None:
+        return None
+    tag, on_error, messages, pi = read
+    version = None if pi is None else _pi_version(pi)
+    if tag == "QBXMLMsgsRq":
+        return QBXMLDocument(kind="request", version=version, on_error=on_error, requests=messages)
+    return QBXMLDocument(kind="response", version=version, responses=messages)
+
+
+def _pi_version(text: str) -> str | None:
+    """The version pseudo-attribute of a ``<?qbxml?>`` with this text, as lxml reads it."""
+    if len(text) > 200:
+        return _pi_version_of(text)
+    return _pi_version_memo(text)
+
+
+def _pi_version_of(text: str) -> str | None:
+    return etree.ProcessingInstruction("qbxml", text).get("version")
+
+
+_pi_version_memo = functools.lru_cache(maxsize=64)(_pi_version_of)
 
 
 def _c_index(spec: ClassSpec) -> int | None:
@@ -666,6 +712,16 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     _check_encoding(raw)
     if doctype_in_prolog(raw):
         raise _doctype_refused()
+    if _sax_enabled and _c_enabled:
+        was_enabled = gc.isenabled()
+        gc.disable()  # as below
+        try:
+            read = _read_in_c(raw)
+        finally:
+            if was_enabled:
+                gc.enable()
+        if read is not None:
+            return read
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:

@@ -15,6 +15,10 @@
  * dict of default field values, the list fields, and one entry per child tag and attribute
  * saying which field it fills and how.
  *
+ * Plan.parse() goes further for qbprocore.qbxml.loads: it reads a whole document through
+ * libxml2's SAX interface and builds the records from the parser's events, with no tree at all,
+ * declining (None) anything out of the ordinary (see its comment).
+ *
  * char_data(), at the end, serves the SOAP codec of qbprocore.qbwc: it decodes the long
  * escaped qbXML text of a receiveResponseXML body in one pass (see its comment).
  */
@@ -23,7 +27,14 @@
 #include <Python.h>
 #include <string.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <dlfcn.h>
+#endif
+#include <limits.h>
 
 /*
  * The start of lxml.etree._Element's C struct (lxml.etree.h: PyObject_HEAD, _doc, _c_node),
@@ -392,6 +403,556 @@ error:
     return NULL;
 }
 
+/* -- a whole document, read through libxml2's SAX interface -------------------------------- */
+
+/*
+ * The walk above reads the tree lxml builds, and building that tree (a node for every element
+ * and every text) costs libxml2 more than reading the document does. parse() reads a whole
+ * qbXML document with the parser lxml uses (the same libxml2, found in the library lxml.etree
+ * is linked with, with lxml's options) through its SAX interface, and builds the records from
+ * the parser's events with the same Specs, so that no tree is made at all.
+ *
+ * It takes the common road only, more narrowly than the walk: at anything out of the ordinary
+ * (any error or warning from the parser, a DOCTYPE, an entity the parser leaves unexpanded, a
+ * namespace, an element the schema doesn't describe, anything but text inside a value, a '&'
+ * in an attribute value, a value that doesn't convert, anything in the root but one message
+ * set) it stops and returns None. The caller then parses the document with lxml and the walk,
+ * which gives the same result or the same error. libxml2's tree builder refuses a text node of
+ * more than 10,000,000 bytes where the parser alone would not, so texts over a million bytes
+ * are declined too.
+ *
+ * Where libxml2's functions cannot be found, or lxml runs another libxml2 than the headers this
+ * was compiled with, HAVE_SAX is False and every document takes the lxml road.
+ */
+
+/* lxml's options for qbprocore's qbXML parser: its defaults without XML_PARSE_NOENT. */
+#define SAX_OPTIONS (XML_PARSE_NOCDATA | XML_PARSE_NONET | XML_PARSE_COMPACT | XML_PARSE_BIG_LINES)
+#define SAX_MAX_TEXT 1000000
+
+static struct {
+    xmlParserCtxtPtr (*new_ctxt)(void);
+    xmlDocPtr (*read_memory)(xmlParserCtxtPtr, const char *, int, const char *, const char *, int);
+    void (*free_ctxt)(xmlParserCtxtPtr);
+    void (*free_doc)(xmlDocPtr);
+    void (*stop)(xmlParserCtxtPtr);
+    const xmlError *(*last_error)(void *);
+} lx;
+static int have_sax;
+
+typedef struct {
+    const Spec *spec;
+    const Field *field; /* the field it fills in the record below it; NULL for a message */
+    PyObject *values;   /* the record's __dict__ as it is read */
+    Py_ssize_t cursor;
+} Frame;
+
+typedef struct {
+    Plan *plan;
+    xmlParserCtxtPtr ctxt;
+    PyObject *containers[2]; /* message tag -> spec number, in QBXMLMsgsRq and QBXMLMsgsRs */
+    int stop;                /* 1: declined; 2: a Python error is set */
+    int level;               /* elements open */
+    int msgs;                /* the message set read: 0 none yet, 1 QBXMLMsgsRq, 2 QBXMLMsgsRs */
+    int root_seen;
+    PyObject *on_error;      /* QBXMLMsgsRq's onError, or NULL */
+    PyObject *pi;            /* the text of the last <?qbxml?> before the root, or NULL */
+    PyObject *messages;      /* list */
+    Frame frames[MAX_DEPTH + 1];
+    Py_ssize_t n_frames;
+    const Field *leaf;       /* the value element open, or NULL */
+    int leaf_has_text;
+    char *text;              /* its text so far, NUL-terminated */
+    size_t len, cap;
+    size_t run;              /* bytes of the text node being read outside a value */
+} Sax;
+
+static Sax *
+sax_of(void *ctx)
+{
+    return (Sax *)((xmlParserCtxtPtr)ctx)->_private;
+}
+
+static void
+decline(Sax *s)
+{
+    if (!s->stop) {
+        s->stop = 1;
+        lx.stop(s->ctxt);
+    }
+}
+
+/* A C-API call failed: Fallback (or a conversion error) declines; anything else is kept. */
+static void
+trouble(Sax *s)
+{
+    if (PyErr_ExceptionMatches(Fallback)) {
+        PyErr_Clear();
+        decline(s);
+        return;
+    }
+    s->stop = 2;
+    lx.stop(s->ctxt);
+}
+
+/* Put value (a new reference, or NULL after an error) into field f of values. */
+static void
+store(Sax *s, PyObject *values, const Field *f, PyObject *value)
+{
+    if (value == NULL) {
+        trouble(s);
+        return;
+    }
+    int rc = 0;
+    if (!f->is_list) {
+        rc = PyDict_SetItem(values, f->attr, value);
+    }
+    else if (value != Py_None) {
+        rc = append_item(values, f->attr, value);
+    }
+    Py_DECREF(value);
+    if (rc < 0) {
+        trouble(s);
+    }
+}
+
+/* A new record's frame, with its attributes read. */
+static void
+open_record(Sax *s, const Spec *spec, const Field *field, int nb_attributes,
+            const xmlChar **attributes)
+{
+    if (s->n_frames > MAX_DEPTH) {
+        decline(s);
+        return;
+    }
+    PyObject *values = PyDict_Copy(spec->defaults);
+    if (values == NULL) {
+        trouble(s);
+        return;
+    }
+    Frame *frame = &s->frames[s->n_frames++];
+    frame->spec = spec;
+    frame->field = field;
+    frame->values = values;
+    frame->cursor = 0;
+    for (int i = 0; i < nb_attributes && spec->n_attributes && !s->stop; i++) {
+        const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
+        if (a[1] != NULL) {
+            continue; /* {namespace}name: no field has that name */
+        }
+        for (Py_ssize_t k = 0; k < spec->n_attributes; k++) {
+            const Field *f = &spec->attributes[k];
+            if (strcmp(f->tag, (const char *)a[0])) {
+                continue;
+            }
+            size_t n = (size_t)(a[4] - a[3]);
+            /* libxml2 hands a tree builder "&" in attribute values still escaped for it */
+            if (memchr(a[3], '&', n) != NULL || n == 0) {
+                decline(s); /* and the walk leaves an empty converted attribute to Python */
+                break;
+            }
+            char *copy = PyMem_Malloc(n + 1);
+            if (copy == NULL) {
+                PyErr_NoMemory();
+                trouble(s);
+                break;
+            }
+            memcpy(copy, a[3], n);
+            copy[n] = '\0';
+            PyObject *value = f->kind == K_TEXT ? decode((const xmlChar *)copy)
+                                                : convert(s->plan, f, (const xmlChar *)copy);
+            PyMem_Free(copy);
+            if (value == NULL) {
+                trouble(s);
+                break;
+            }
+            int rc = PyDict_SetItem(values, f->attr, value);
+            Py_DECREF(value);
+            if (rc < 0) {
+                trouble(s);
+            }
+            break;
+        }
+    }
+}
+
+/* The record on top is whole: make it and put it where it belongs. */
+static void
+close_record(Sax *s)
+{
+    Frame *frame = &s->frames[--s->n_frames];
+    PyObject *values = frame->values;
+    frame->values = NULL;
+    PyObject *obj = NULL;
+    if (freeze_lists(frame->spec, values) == 0) {
+        obj = frame->spec->cls->tp_alloc(frame->spec->cls, 0);
+        if (obj != NULL && PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
+            Py_CLEAR(obj);
+        }
+    }
+    Py_DECREF(values);
+    if (s->n_frames == 0) { /* a message */
+        if (obj == NULL || PyList_Append(s->messages, obj) < 0) {
+            trouble(s);
+        }
+        Py_XDECREF(obj);
+        return;
+    }
+    store(s, s->frames[s->n_frames - 1].values, frame->field, obj);
+}
+
+static void
+on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri,
+         int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+         const xmlChar **attributes)
+{
+    (void)nb_namespaces;
+    (void)namespaces;
+    (void)nb_defaulted;
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return;
+    }
+    s->run = 0;
+    int level = s->level++;
+    if (prefix != NULL || uri != NULL || s->leaf != NULL) {
+        decline(s); /* a namespace, or an element inside a value */
+        return;
+    }
+    const char *tag = (const char *)name;
+    if (level == 0) {
+        if (strcmp(tag, "QBXML")) {
+            decline(s);
+        }
+        s->root_seen = 1;
+        return;
+    }
+    if (level == 1) {
+        int msgs = !strcmp(tag, "QBXMLMsgsRq") ? 1 : !strcmp(tag, "QBXMLMsgsRs") ? 2 : 0;
+        if (msgs == 0 || s->msgs) {
+            decline(s); /* anything but one message set: the lxml road reads it its way */
+            return;
+        }
+        s->msgs = msgs;
+        for (int i = 0; i < nb_attributes && msgs == 1; i++) {
+            const xmlChar **a = attributes + 5 * i;
+            if (a[1] == NULL && !strcmp((const char *)a[0], "onError")) {
+                size_t n = (size_t)(a[4] - a[3]);
+                if (memchr(a[3], '&', n) != NULL) {
+                    decline(s);
+                    return;
+                }
+                s->on_error = PyUnicode_DecodeUTF8((const char *)a[3], (Py_ssize_t)n, "strict");
+                if (s->on_error == NULL) {
+                    trouble(s);
+                }
+            }
+        }
+        return;
+    }
+    if (level == 2) {
+        PyObject *number = PyDict_GetItemString(s->containers[s->msgs - 1], tag);
+        if (number == NULL) {
+            decline(s); /* a message this message set doesn't hold: an unknown element */
+            return;
+        }
+        Py_ssize_t index = PyLong_AsSsize_t(number);
+        if (index < 0 || index >= s->plan->n_specs) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_IndexError, "no spec number %zd", index);
+            }
+            trouble(s);
+            return;
+        }
+        open_record(s, &s->plan->specs[index], NULL, nb_attributes, attributes);
+        return;
+    }
+    Frame *top = &s->frames[s->n_frames - 1];
+    const Field *f = find_field(top->spec, tag, &top->cursor);
+    if (f == NULL) {
+        decline(s); /* an element the schema doesn't describe */
+        return;
+    }
+    if (f->how == READ_RECORD) {
+        open_record(s, &s->plan->specs[f->sub], f, nb_attributes, attributes);
+        return;
+    }
+    s->leaf = f;
+    s->leaf_has_text = 0;
+    s->len = 0;
+}
+
+static void
+on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void)name;
+    (void)prefix;
+    (void)uri;
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return;
+    }
+    s->run = 0;
+    int level = --s->level;
+    if (s->leaf != NULL) {
+        const Field *f = s->leaf;
+        s->leaf = NULL;
+        PyObject *value;
+        if (f->how == READ_TEXT) {
+            /* An empty element is an empty string: it clears the field. */
+            value = PyUnicode_DecodeUTF8(s->text, (Py_ssize_t)s->len, "strict");
+        }
+        else if (!s->leaf_has_text) {
+            value = Py_NewRef(Py_None); /* an empty converted element leaves the field unset */
+        }
+        else {
+            value = convert(s->plan, f, (const xmlChar *)s->text);
+        }
+        store(s, s->frames[s->n_frames - 1].values, f, value);
+        return;
+    }
+    if (level >= 2) {
+        close_record(s);
+    }
+}
+
+static void
+on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return;
+    }
+    if (s->leaf == NULL) {
+        s->run += (size_t)len; /* not content; only its length matters (see above) */
+        if (s->run > SAX_MAX_TEXT) {
+            decline(s);
+        }
+        return;
+    }
+    s->leaf_has_text = 1;
+    if (s->len + (size_t)len > SAX_MAX_TEXT) {
+        decline(s);
+        return;
+    }
+    if (s->len + (size_t)len + 1 > s->cap) {
+        size_t cap = 2 * (s->len + (size_t)len + 1);
+        char *text = PyMem_Realloc(s->text, cap);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            trouble(s);
+            return;
+        }
+        s->text = text;
+        s->cap = cap;
+    }
+    memcpy(s->text + s->len, ch, (size_t)len);
+    s->len += (size_t)len;
+    s->text[s->len] = '\0';
+}
+
+static void
+on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return;
+    }
+    s->run = 0;
+    if (s->leaf != NULL) {
+        decline(s); /* inside a value: the walk leaves that to Python */
+        return;
+    }
+    if (s->level == 0 && !s->root_seen && !strcmp((const char *)target, "qbxml")) {
+        const char *text = data == NULL ? "" : (const char *)data;
+        PyObject *pi = PyUnicode_DecodeUTF8(text, (Py_ssize_t)strlen(text), "strict");
+        if (pi == NULL) {
+            trouble(s);
+            return;
+        }
+        Py_XSETREF(s->pi, pi);
+    }
+}
+
+static void
+on_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return;
+    }
+    s->run = 0;
+    if (s->leaf != NULL) {
+        decline(s);
+    }
+}
+
+static void
+on_cdata(void *ctx, const xmlChar *value, int len)
+{
+    (void)value;
+    (void)len;
+    decline(sax_of(ctx)); /* lxml asks for CDATA as text; a section reported as such is odd */
+}
+
+static void
+on_reference(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    decline(sax_of(ctx)); /* an entity left unexpanded */
+}
+
+static xmlEntityPtr
+on_get_entity(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    decline(sax_of(ctx)); /* any entity but the five predefined ones */
+    return NULL;
+}
+
+static void
+on_subset(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+    (void)name;
+    (void)external_id;
+    (void)system_id;
+    decline(sax_of(ctx)); /* a DOCTYPE: the lxml road refuses it */
+}
+
+static void
+on_error(void *data, const xmlError *error)
+{
+    (void)data; /* nothing printed; the context keeps the error, which declines (see parse) */
+    (void)error;
+}
+
+static xmlSAXHandler sax_handler = {
+    .internalSubset = on_subset,
+    .getEntity = on_get_entity,
+    .reference = on_reference,
+    .characters = on_characters,
+    .ignorableWhitespace = on_characters,
+    .processingInstruction = on_pi,
+    .comment = on_comment,
+    .cdataBlock = on_cdata,
+    .externalSubset = on_subset,
+    .initialized = XML_SAX2_MAGIC,
+    .startElementNs = on_start,
+    .endElementNs = on_end,
+    .serror = on_error,
+};
+
+static void
+sax_clear(Sax *s)
+{
+    for (Py_ssize_t i = 0; i < s->n_frames; i++) {
+        Py_CLEAR(s->frames[i].values);
+    }
+    s->n_frames = 0;
+    Py_CLEAR(s->on_error);
+    Py_CLEAR(s->pi);
+    Py_CLEAR(s->messages);
+    PyMem_Free(s->text);
+    s->text = NULL;
+}
+
+PyDoc_STRVAR(Plan_parse_doc,
+             "parse(data, requests, responses, /)\n--\n\n"
+             "Read a whole qbXML document through libxml2's SAX interface: (message set tag,\n"
+             "onError or None, messages, text of the <?qbxml?> before the root or None), or\n"
+             "None for anything out of the ordinary. requests and responses map the tags of\n"
+             "the messages each message set holds to their spec numbers.");
+
+static PyObject *
+Plan_parse(Plan *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0]) || !PyDict_Check(args[1]) ||
+        !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "parse() takes bytes and two dicts");
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
+    if (!have_sax || size > INT_MAX) {
+        Py_RETURN_NONE;
+    }
+    Sax s;
+    memset(&s, 0, sizeof s);
+    s.plan = self;
+    s.containers[0] = args[1];
+    s.containers[1] = args[2];
+    s.messages = PyList_New(0);
+    if (s.messages == NULL) {
+        return NULL;
+    }
+    xmlParserCtxtPtr ctxt = lx.new_ctxt();
+    if (ctxt == NULL || ctxt->sax == NULL) {
+        if (ctxt != NULL) {
+            lx.free_ctxt(ctxt);
+        }
+        sax_clear(&s);
+        return PyErr_NoMemory();
+    }
+    *ctxt->sax = sax_handler;
+    ctxt->_private = &s;
+    s.ctxt = ctxt;
+    xmlDocPtr doc = lx.read_memory(ctxt, PyBytes_AS_STRING(args[0]), (int)size, NULL, NULL,
+                                   SAX_OPTIONS);
+    if (doc != NULL) { /* nothing builds one; should anything, it is not wanted */
+        lx.free_doc(doc);
+    }
+    int well_formed = ctxt->wellFormed && lx.last_error(ctxt) == NULL;
+    lx.free_ctxt(ctxt);
+    if (s.stop == 2) {
+        sax_clear(&s);
+        return NULL;
+    }
+    if (s.stop || !well_formed || !s.msgs || s.level != 0) {
+        sax_clear(&s);
+        Py_RETURN_NONE;
+    }
+    PyObject *result = Py_BuildValue("sOOO", s.msgs == 1 ? "QBXMLMsgsRq" : "QBXMLMsgsRs",
+                                     s.on_error ? s.on_error : Py_None, s.messages,
+                                     s.pi ? s.pi : Py_None);
+    sax_clear(&s);
+    return result;
+}
+
+/* Find libxml2's functions in the library lxml.etree is linked with (lxml exports them). */
+static int
+find_libxml2(PyObject *etree)
+{
+#if defined(__unix__) || defined(__APPLE__)
+    PyObject *version = PyObject_GetAttrString(etree, "LIBXML_VERSION");
+    PyObject *file = PyObject_GetAttrString(etree, "__file__");
+    PyObject *path = file == NULL ? NULL : PyUnicode_EncodeFSDefault(file);
+    int a = -1, b = -1, c = -1;
+    int same = version != NULL && PyArg_ParseTuple(version, "iii", &a, &b, &c) &&
+               a * 10000 + b * 100 + c == LIBXML_VERSION;
+    void *lib = same && path != NULL ? dlopen(PyBytes_AS_STRING(path), RTLD_LAZY | RTLD_NOLOAD)
+                                     : NULL;
+    Py_XDECREF(version);
+    Py_XDECREF(file);
+    Py_XDECREF(path);
+    PyErr_Clear();
+    if (lib == NULL) {
+        return 0;
+    }
+    /* dlsym gives a data pointer; POSIX guarantees it converts to a function pointer. */
+    *(void **)&lx.new_ctxt = dlsym(lib, "xmlNewParserCtxt");
+    *(void **)&lx.read_memory = dlsym(lib, "xmlCtxtReadMemory");
+    *(void **)&lx.free_ctxt = dlsym(lib, "xmlFreeParserCtxt");
+    *(void **)&lx.free_doc = dlsym(lib, "xmlFreeDoc");
+    *(void **)&lx.stop = dlsym(lib, "xmlStopParser");
+    *(void **)&lx.last_error = dlsym(lib, "xmlCtxtGetLastError");
+    /* lib stays open: lxml.etree is never unloaded, and the pointers must stay valid. */
+    return lx.new_ctxt && lx.read_memory && lx.free_ctxt && lx.free_doc && lx.stop &&
+           lx.last_error;
+#else
+    (void)etree;
+    return 0;
+#endif
+}
+
 /* -- the Plan type ------------------------------------------------------------------------- */
 
 static void
@@ -579,6 +1140,7 @@ Plan_build(Plan *self, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef Plan_methods[] = {
     {"build", (PyCFunction)(void (*)(void))Plan_build, METH_FASTCALL, Plan_build_doc},
+    {"parse", (PyCFunction)(void (*)(void))Plan_parse, METH_FASTCALL, Plan_parse_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -867,6 +1429,7 @@ PyInit__speedups(void)
         goto error;
     }
     ElementType = (PyTypeObject *)PyObject_GetAttrString(etree, "_Element");
+    have_sax = find_libxml2(etree);
     Py_DECREF(etree);
     if (ElementType == NULL) {
         goto error;
@@ -885,6 +1448,9 @@ PyInit__speedups(void)
     }
     if (PyModule_AddObject(m, "Fallback", Py_NewRef(Fallback)) < 0) {
         Py_DECREF(Fallback);
+        goto error;
+    }
+    if (PyModule_AddObject(m, "HAVE_SAX", PyBool_FromLong(have_sax)) < 0) {
         goto error;
     }
     if (PyModule_AddObject(m, "Plan", Py_NewRef((PyObject *)&PlanType)) < 0) {

@@ -19,6 +19,13 @@ class Plan:
     ) -> None: ...
     def build(self, spec: int, element: etree._Element, /) -> Any:
         """Build the model of spec number ``spec`` from an lxml element, or raise Fallback."""
+    def parse(
+        self, data: bytes, requests: dict[str, int], responses: dict[str, int], /
+    ) -> tuple[str, str | None, list[Any], str | None] | None:
+        """Read a whole document through libxml2's SAX interface, or None to decline."""
+
+HAVE_SAX: bool
+"""Whether `Plan.parse` found libxml2's functions in the library lxml.etree is linked with."""
 
 def char_data(data: bytes, minimum: int, /) -> tuple[int, int, str] | None:
     """The longest run of text in ``data`` (at least ``minimum`` bytes), decoded, or None."""

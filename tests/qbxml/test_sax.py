@@ -1,0 +1,357 @@
+"""The SAX road of `loads` (`Plan.parse` in `qbprocore.qbxml._speedups`): taken, and faithful.
+
+`loads` first offers a document to the extension, which reads it through libxml2's SAX
+interface and builds the records without a tree; anything out of the ordinary is declined
+(None) and read by lxml and the walk. The parsing test modules run through every road
+(conftest.py). Here: the SAX road really reads the ordinary documents itself, declines each
+kind of unusual one, gives the same objects or errors as the Python builders either way,
+passes on errors no retry can mend, and leaks nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from qbprocore import qbxml
+from qbprocore.qbxml import _parse
+
+from . import _fill
+
+needs_sax = pytest.mark.skipif(
+    _parse._speedups is None or not _parse._speedups.HAVE_SAX,
+    reason="the SAX road is not available here (no extension, or no libxml2 functions in lxml)",
+)
+
+
+def _sax(data: bytes) -> Any:
+    """What the SAX road makes of ``data``: (tag, onError, messages, PI text), or None."""
+    return _parse._compiled_c_plan().parse(data, *_parse._c_messages)
+
+
+def _outcome(data: bytes, road: str) -> tuple[str, Any]:
+    was = _parse.speedups_enabled(), _parse._sax_enabled
+    _parse.use_speedups(road != "python")
+    _parse._sax_enabled = road == "sax"
+    try:
+        return "ok", qbxml.loads(data)
+    except qbxml.QbxmlError as exc:
+        return type(exc).__name__, str(exc)
+    finally:
+        _parse.use_speedups(was[0])
+        _parse._sax_enabled = was[1]
+
+
+def _same_on_every_road(data: bytes) -> tuple[str, Any]:
+    python = _outcome(data, "python")
+    assert _outcome(data, "c") == python
+    assert _outcome(data, "sax") == python
+    return python
+
+
+def _doc(record: str, attrs: str = 'statusCode="0" statusSeverity="Info"', head: str = "") -> bytes:
+    return (
+        f'{head}<?qbxml version="13.0"?><QBXML><QBXMLMsgsRs><VendorQueryRs requestID="1" {attrs}>'
+        f"<VendorRet>{record}</VendorRet></VendorQueryRs></QBXMLMsgsRs></QBXML>"
+    ).encode()
+
+
+GOOD = "<ListID>80-1</ListID><Name>Acme</Name>"
+
+# Documents the SAX road reads itself, however unusual.
+READ = {
+    "an ordinary response": _doc(
+        GOOD + "<TimeCreated>2026-01-05T09:00:00-08:00</TimeCreated><IsActive>true</IsActive>"
+        "<Balance>12.50</Balance>"
+    ),
+    "whitespace, comments and PIs between elements": _doc(
+        "\n  <ListID>80-1</ListID>\n  <!-- note --><?pi x?>\n  <Name>Acme</Name>\n"
+    ),
+    "elements out of schema order": _doc("<Name>Acme</Name><ListID>80-1</ListID>"),
+    "empty text and converted elements": _doc(GOOD + "<CompanyName/><Balance></Balance>"),
+    "character references and entities": _doc(
+        "<ListID>80-1</ListID><Name>Caf&#233; &amp; Sons &lt;1&gt; &#x1F3D7; &quot;&apos;</Name>"
+    ),
+    "CDATA value (lxml makes it text)": _doc("<ListID>80-1</ListID><Name><![CDATA[A & B]]></Name>"),
+    "empty CDATA in a text value": _doc("<ListID>80-1</ListID><Name><![CDATA[]]></Name>"),
+    "unknown enum value": _doc(GOOD, 'statusCode="0" statusSeverity="Fatal"'),
+    "iterator attributes": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" iteratorRemainingCount="3" iteratorID="{x}"'
+    ),
+    "namespaced attribute": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" xmlns:x="urn:x" x:statusCode="9"'
+    ),
+    "line breaks in text": _doc("<ListID>80-1</ListID><Name>A&#13;&#10;B\r\nC\rD</Name>"),
+    "repeated non-list element: the last wins": _doc(GOOD + "<Name>Second</Name>"),
+    "UTF-8 byte order mark": b"\xef\xbb\xbf" + _doc(GOOD),
+    "windows-1252": _doc(
+        "<ListID>80-1</ListID><Name>Caf\xe9 \x80</Name>",
+        head='<?xml version="1.0" encoding="windows-1252"?>',
+    )
+    .decode("latin-1")
+    .encode("latin-1"),
+    "no qbxml PI": _doc(GOOD).replace(b'<?qbxml version="13.0"?>', b""),
+    "the last qbxml PI before the root counts": _doc(GOOD).replace(
+        b"<?qbxml", b"<?qbxml version='2.0'?><!-- c --><?other version='9'?><?qbxml"
+    ),
+    "a qbxml PI without a version": _doc(GOOD).replace(b'version="13.0"', b""),
+    "a qbxml PI after the root is no version": _doc(GOOD).replace(b'<?qbxml version="13.0"?>', b"")
+    + b'<?qbxml version="13.0"?>',
+    "text and comments in the root and message set": _doc(GOOD)
+    .replace(b"<QBXMLMsgsRs>", b"<QBXMLMsgsRs> x <!-- y -->")
+    .replace(b"<QBXML>", b"<QBXML>\n"),
+    "an empty message set": b"<QBXML><QBXMLMsgsRs/></QBXML>",
+    "a request with onError": b'<?qbxml version="16.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+    b'<VendorQueryRq requestID="7"><MaxReturned>5</MaxReturned></VendorQueryRq>'
+    b"</QBXMLMsgsRq></QBXML>",
+    "a request without onError": b"<QBXML><QBXMLMsgsRq><VendorQueryRq/></QBXMLMsgsRq></QBXML>",
+    "a character reference in onError (libxml2 hands it decoded)": b"<QBXML><QBXMLMsgsRq"
+    b' onError="stopOn&#69;rror"><VendorQueryRq/></QBXMLMsgsRq></QBXML>',
+    "the root's attributes are nobody's": _doc(GOOD).replace(b"<QBXML>", b'<QBXML a="&amp;">'),
+}
+
+
+def _nest(depth: int) -> bytes:
+    return b"<QBXML><QBXMLMsgsRs>" + b"<R>" * depth + b"</R>" * depth + b"</QBXMLMsgsRs></QBXML>"
+
+
+# Documents the SAX road declines, with why (the lxml road then reads them, or refuses them).
+DECLINED = {
+    "unknown element": _doc(GOOD + "<NewIn17>x</NewIn17>"),
+    "unknown nested element": _doc(GOOD + "<VendorAddress><Planet>Mars</Planet></VendorAddress>"),
+    "namespaced element": _doc(GOOD + '<x:Name xmlns:x="urn:x">Acme</x:Name>'),
+    "default namespace": _doc(GOOD + '<Name xmlns="urn:x">Acme</Name>'),
+    "undeclared prefix": _doc(GOOD + "<x:Name>Acme</x:Name>"),
+    "comment inside a value": _doc("<ListID>80-1</ListID><Name>Ac<!-- c -->me</Name>"),
+    "PI inside a value": _doc("<ListID>80-1</ListID><Name>Ac<?pi x?>me</Name>"),
+    "element inside a value": _doc("<ListID>80-1</ListID><Name>Ac<b>m</b>e</Name>"),
+    "date-time without leading zeros": _doc(GOOD + "<TimeCreated>2024-1-2T10</TimeCreated>"),
+    "bad amount": _doc(GOOD + "<Balance>12,50</Balance>"),
+    "NaN amount": _doc(GOOD + "<Balance>NaN</Balance>"),
+    "bad boolean": _doc(GOOD + "<IsActive>yes</IsActive>"),
+    "empty CDATA in a converted value": _doc(GOOD + "<Balance><![CDATA[]]></Balance>"),
+    "bad integer attribute": _doc(GOOD, 'statusCode="zero" statusSeverity="Info"'),
+    "empty integer attribute": _doc(GOOD, 'statusCode="" statusSeverity="Info"'),
+    "a reference in an attribute": _doc(
+        GOOD, 'statusCode="0" statusSeverity="Info" statusMessage="A &amp; B"'
+    ),
+    "an ampersand by reference in onError": READ["a request with onError"].replace(
+        b"stopOnError", b"stopOn&#38;Error"
+    ),
+    "an undeclared entity": _doc("<ListID>80-1</ListID><Name>&nbsp;</Name>"),
+    "a message the message set doesn't hold": b"<QBXML><QBXMLMsgsRq><VendorQueryRs/>"
+    b"</QBXMLMsgsRq></QBXML>",
+    "an unknown message": b"<QBXML><QBXMLMsgsRs><PlanetQueryRs/></QBXMLMsgsRs></QBXML>",
+    "two message sets": b"<QBXML><QBXMLMsgsRs/><QBXMLMsgsRq/></QBXML>",
+    "an element before the message set": b"<QBXML><Hello/><QBXMLMsgsRs/></QBXML>",
+    "no message set": b"<QBXML><Hello/></QBXML>",
+    "an empty root": b"<QBXML/>",
+    "another root": b"<qbxml><QBXMLMsgsRs/></qbxml>",
+    "a namespaced root": b'<QBXML xmlns="urn:x"><QBXMLMsgsRs/></QBXML>',
+    "mismatched tags": _doc("<ListID>80-1</ListID><Name>Acme</name>"),
+    "a cut document": _doc(GOOD)[:-20],
+    "a duplicated attribute": _doc(GOOD, 'statusCode="0" statusCode="1" statusSeverity="Info"'),
+    "a control character": _doc("<ListID>80-1</ListID><Name>A\x01B</Name>"),
+    "a reference to no character": _doc("<ListID>80-1</ListID><Name>A&#0;B</Name>"),
+    "not UTF-8": _doc("<ListID>80-1</ListID><Name>Caf\xe9</Name>").replace(b"\xc3\xa9", b"\xe9"),
+    "a value over ten million bytes (lxml refuses it)": _doc(
+        GOOD + "<Notes>" + "n" * 10_000_001 + "</Notes>"
+    ),
+    "an element after the root": _doc(GOOD) + b"<QBXML/>",
+    "text after the root": _doc(GOOD) + b"junk",
+    "a value over a million bytes": _doc(GOOD + "<Notes>" + "n" * 1_000_001 + "</Notes>"),
+    "text over a million bytes between elements": _doc(GOOD + " " * 1_000_001),
+    "records nested deeper than 64": _nest(70),
+    "a DOCTYPE after the root (not well-formed)": _doc(GOOD) + b"<!DOCTYPE x>",
+}
+
+
+@needs_sax
+@pytest.mark.parametrize("data", READ.values(), ids=list(READ))
+def test_what_the_sax_road_reads_itself_comes_out_the_same(data: bytes) -> None:
+    assert _sax(data) is not None
+    assert _same_on_every_road(data)[0] == "ok"
+
+
+@needs_sax
+@pytest.mark.parametrize("data", DECLINED.values(), ids=list(DECLINED))
+def test_what_the_sax_road_declines_comes_out_the_same(data: bytes) -> None:
+    if data is DECLINED["records nested deeper than 64"]:
+        assert _self_nesting_plan().parse(data, {}, {"R": 0}) is None
+        assert _self_nesting_plan().parse(_nest(60), {}, {"R": 0}) is not None
+        return
+    assert _sax(data) is None
+    _same_on_every_road(data)
+
+
+def _self_nesting_plan() -> Any:
+    # A record whose field holds a record of its own kind: nesting without end.
+    field = ("R", "r", _parse._READ_RECORD, 0, False, None, 0)
+    return _parse._speedups.Plan(((qbxml.Ref, {"r": None}, (), (field,), ()),), str, str, str)
+
+
+@needs_sax
+def test_a_doctype_is_declined_even_where_the_byte_scan_is_not_asked() -> None:
+    # loads refuses a DOCTYPE before parsing; the SAX road declines one on its own as well.
+    data = b'<?xml version="1.0"?><!DOCTYPE QBXML [<!ENTITY e "x">]>' + _doc(GOOD)
+    assert _sax(data) is None
+    assert _same_on_every_road(data)[0] == "QbxmlSecurityError"
+
+
+@needs_sax
+@pytest.mark.parametrize(
+    "cls", [*qbxml.REQUEST_TYPES, *qbxml.RESPONSE_TYPES], ids=lambda c: c.__name__
+)
+def test_the_sax_road_reads_every_field_of_every_message(cls: type[qbxml.QbxmlModel]) -> None:
+    filler = _fill.Filler()
+    count = 0
+    for _k, obj, _filled in filler.variants(cls):
+        data = qbxml.dumps(obj, validate=False)
+        read = _sax(data)
+        assert read is not None, f"the SAX road declined a filled {cls.__name__}"
+        assert read[2] == [obj]
+        count += 1
+    assert count >= 1
+
+
+@needs_sax
+def test_a_failure_no_retry_can_mend_is_raised_not_declined() -> None:
+    def out_of_memory(_text: str) -> Any:
+        raise MemoryError
+
+    def refuse(_text: str) -> Any:
+        raise ValueError("not a date")
+
+    field = ("When", "when", _parse._READ_CONVERTED, _parse._C_KINDS["DATE"], False, None, -1)
+    doc = b"<QBXML><QBXMLMsgsRs><R><When>2026-01-05</When></R></QBXMLMsgsRs></QBXML>"
+    spec = (qbxml.Ref, {"when": None}, (), (field,), ())
+    for converter, outcome in ((refuse, None), (out_of_memory, MemoryError)):
+        plan = _parse._speedups.Plan((spec,), converter, str, str)
+        if outcome is None:
+            assert plan.parse(doc, {}, {"R": 0}) is None
+        else:
+            with pytest.raises(outcome):
+                plan.parse(doc, {}, {"R": 0})
+
+
+@needs_sax
+def test_parse_refuses_the_wrong_arguments_with_the_reason() -> None:
+    plan = _parse._compiled_c_plan()
+    with pytest.raises(TypeError, match="bytes and two dicts"):
+        plan.parse("<QBXML/>", {}, {})
+    with pytest.raises(TypeError, match="bytes and two dicts"):
+        plan.parse(b"<QBXML/>", {})
+    with pytest.raises(IndexError, match="no spec number"):
+        plan.parse(b"<QBXML><QBXMLMsgsRs><R/></QBXMLMsgsRs></QBXML>", {}, {"R": 10**6})
+
+
+# -- generated documents -------------------------------------------------------------------
+
+_PIECES = [
+    "<!-- c -->",
+    "<?pi x?>",
+    "<![CDATA[x]]>",
+    "<![CDATA[]]>",
+    "&amp;",
+    "&lt;",
+    "&#233;",
+    "&#x1F3D7;",
+    "&#0;",
+    "&foo;",
+    "&",
+    "<",
+    ">",
+    "]]>",
+    "\r\n",
+    "\r",
+    "  ",
+    "\x01",
+    "\xe9",
+    "<X/>",
+    "<Name>",
+    "</Name>",
+    "<x:Y xmlns:x='u'/>",
+    ' xmlns="urn:x"',
+    ' a="1"',
+    ' statusMessage="A &amp; B"',
+    "<!DOCTYPE x>",
+    "<?qbxml version='1.0'?>",
+    "<Notes>n</Notes>",
+    "<Balance>1.5</Balance>",
+    "<IsActive>0</IsActive>",
+    "<TimeCreated>2024-1-2</TimeCreated>",
+]
+
+
+def _bases() -> list[bytes]:
+    filler = _fill.Filler()
+    bases = [READ["an ordinary response"], READ["a request with onError"]]
+    for cls in (qbxml.BillQueryRs, qbxml.VendorQueryRs, qbxml.PurchaseOrderAddRq):
+        bases += [qbxml.dumps(obj, validate=False) for _k, obj, _f in filler.variants(cls)][:3]
+    return bases
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    text = data.decode("utf-8")
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(text) + 1)
+        how = rng.random()
+        if how < 0.6:
+            text = text[:at] + rng.choice(_PIECES) + text[at:]
+        elif how < 0.8:
+            text = text[:at] + text[at + rng.randint(1, 12) :]
+        else:
+            start = rng.randrange(len(text))
+            text = text[:at] + text[start : start + rng.randint(1, 40)] + text[at:]
+    return text.encode("utf-8", "surrogatepass")
+
+
+@needs_sax
+def test_generated_documents_come_out_the_same_on_every_road() -> None:
+    rng = random.Random(20261121)
+    bases = _bases()
+    read = declined = 0
+    for _ in range(1500):
+        data = _mutate(rng, rng.choice(bases))
+        if _sax(data) is None:
+            declined += 1
+        else:
+            read += 1
+        _same_on_every_road(data)
+    # Both branches were exercised: the comparison means something either way.
+    assert read > 100, (read, declined)
+    assert declined > 100, (read, declined)
+
+
+@needs_sax
+def test_the_sax_road_leaks_nothing_on_its_road_or_when_it_declines() -> None:
+    docs = [d for d in (*READ.values(), *DECLINED.values()) if len(d) < 100_000]
+    filler = _fill.Filler()
+    for cls in (qbxml.BillQueryRs, qbxml.VendorQueryRs, qbxml.PurchaseOrderQueryRs):
+        docs += [qbxml.dumps(obj, validate=False) for _k, obj, _f in filler.variants(cls)]
+
+    def parse_all() -> None:
+        # Only the SAX road itself: lxml keeps a little of every XMLSyntaxError it raises
+        # (about 50 bytes each, with lxml alone), which the declined documents would measure.
+        for data in docs:
+            _sax(data)
+
+    for _ in range(5):
+        parse_all()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        parse_all()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(40):
+            parse_all()
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 8_000, f"{grown} bytes left behind by {40 * len(docs)} parses"
