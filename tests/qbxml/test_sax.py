@@ -10,6 +10,7 @@ passes on errors no retry can mend, and leaks nothing.
 
 from __future__ import annotations
 
+import datetime
 import gc
 import random
 import tracemalloc
@@ -67,6 +68,22 @@ READ = {
     "an ordinary response": _doc(
         GOOD + "<TimeCreated>2026-01-05T09:00:00-08:00</TimeCreated><IsActive>true</IsActive>"
         "<Balance>12.50</Balance>"
+    ),
+    "date-times repeated and not (one is read once and kept)": (
+        b'<QBXML><QBXMLMsgsRs><VendorQueryRs requestID="1" statusCode="0" statusSeverity="Info">'
+        + b"".join(
+            b"<VendorRet><ListID>%d</ListID><TimeCreated>%s</TimeCreated>"
+            b"<TimeModified>%s</TimeModified></VendorRet>" % (i, created, modified)
+            for i, (created, modified) in enumerate(
+                [
+                    (b"2026-01-05T09:00:00-08:00", b"2026-01-05T09:00:00-08:00"),
+                    (b"2026-01-05T09:00:00-08:00", b"2026-01-05T09:00:01-08:00"),
+                    (b"2026-01-05T09:00:01-05:00", b"2026-01-05T09:00:01"),
+                    (b"2026-01-05T09:00:01", b"2026-01-05T09:00:01-08:00"),
+                ]
+            )
+        )
+        + b"</VendorQueryRs></QBXMLMsgsRs></QBXML>"
     ),
     "whitespace, comments and PIs between elements": _doc(
         "\n  <ListID>80-1</ListID>\n  <!-- note --><?pi x?>\n  <Name>Acme</Name>\n"
@@ -175,6 +192,19 @@ DECLINED = {
 def test_what_the_sax_road_reads_itself_comes_out_the_same(data: bytes) -> None:
     assert _sax(data) is not None
     assert _same_on_every_road(data)[0] == "ok"
+
+
+@needs_sax
+def test_a_date_time_read_again_is_the_same_value_with_its_own_offset() -> None:
+    # The road keeps the last date-time it read and hands it out again for the same text.
+    read = _sax(READ["date-times repeated and not (one is read once and kept)"])
+    times = [(r.time_created, r.time_modified) for r in read[2][0].records]
+    assert times[0][0] is times[0][1]
+    assert times[1][0] is times[0][0]
+    assert times[1][1] != times[1][0]
+    assert [t.utcoffset() for t in times[2]] == [datetime.timedelta(hours=-5), None]
+    assert times[3][0].tzinfo is None
+    assert times[3][1].utcoffset() == datetime.timedelta(hours=-8)
 
 
 @needs_sax

@@ -464,6 +464,9 @@ typedef struct {
     char *text;              /* its text so far, NUL-terminated */
     size_t len, cap;
     size_t run;              /* bytes of the text node being read outside a value */
+    PyObject *moment;        /* the last date-time read, and its text: a record's TimeCreated */
+    char moment_text[48];    /* and TimeModified are often the same, and so are neighbours' */
+    size_t moment_len;
 } Sax;
 
 static Sax *
@@ -704,8 +707,17 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
         else if (!s->leaf_has_text) {
             value = Py_NewRef(Py_None); /* an empty converted element leaves the field unset */
         }
+        else if (f->kind == K_DATETIME && s->moment != NULL && s->len == s->moment_len &&
+                 !memcmp(s->text, s->moment_text, s->len)) {
+            value = Py_NewRef(s->moment); /* datetimes are immutable: one can serve both */
+        }
         else {
             value = convert(s->plan, f, (const xmlChar *)s->text);
+            if (value != NULL && f->kind == K_DATETIME && s->len <= sizeof s->moment_text) {
+                memcpy(s->moment_text, s->text, s->len);
+                s->moment_len = s->len;
+                Py_XSETREF(s->moment, Py_NewRef(value));
+            }
         }
         store(s, s->frames[s->n_frames - 1].values, f, value);
         return;
@@ -851,6 +863,7 @@ sax_clear(Sax *s)
     s->n_frames = 0;
     Py_CLEAR(s->on_error);
     Py_CLEAR(s->pi);
+    Py_CLEAR(s->moment);
     Py_CLEAR(s->messages);
     PyMem_Free(s->text);
     s->text = NULL;
