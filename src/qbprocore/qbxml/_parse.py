@@ -25,6 +25,7 @@ otherwise make it rescan the growing result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import gc
@@ -713,13 +714,8 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     if doctype_in_prolog(raw):
         raise _doctype_refused()
     if _sax_enabled and _c_enabled:
-        was_enabled = gc.isenabled()
-        gc.disable()  # as below
-        try:
+        with _collector_paused():
             read = _read_in_c(raw)
-        finally:
-            if was_enabled:
-                gc.enable()
         if read is not None:
             return read
     try:
@@ -731,17 +727,23 @@ def loads(data: bytes | str, *, config: ParseConfig | None = None) -> QBXMLDocum
     if root.tag != "QBXML":
         raise QbxmlParseError(f"expected a <QBXML> root element, found <{root.tag}>", path="/")
     plan = _get_plan()
-    # Pause the cyclic collector while objects are made (see the module docstring).
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_paused():
         for msgs in root:
             if msgs.tag in _MSGS_TAGS:
                 return _document(msgs, _qbxml_version(root), plan)
+    raise QbxmlParseError("the document has neither <QBXMLMsgsRq> nor <QBXMLMsgsRs>", path="/QBXML")
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic collector while objects are made (see the module docstring)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if was_enabled:
             gc.enable()
-    raise QbxmlParseError("the document has neither <QBXMLMsgsRq> nor <QBXMLMsgsRs>", path="/QBXML")
 
 
 def _document(msgs: etree._Element, version: str | None, plan: _Plan) -> QBXMLDocument:
