@@ -444,6 +444,7 @@ typedef struct {
     const Field *field; /* the field it fills in the record below it; NULL for a message */
     PyObject *values;   /* the record's __dict__ as it is read */
     Py_ssize_t cursor;
+    int listed;         /* a repeated field was read (its list is made a tuple at the end) */
 } Frame;
 
 typedef struct {
@@ -497,9 +498,9 @@ trouble(Sax *s)
     lx.stop(s->ctxt);
 }
 
-/* Put value (a new reference, or NULL after an error) into field f of values. */
+/* Put value (a new reference, or NULL after an error) into field f of frame's record. */
 static void
-store(Sax *s, PyObject *values, const Field *f, PyObject *value)
+store(Sax *s, Frame *frame, const Field *f, PyObject *value)
 {
     if (value == NULL) {
         trouble(s);
@@ -507,10 +508,11 @@ store(Sax *s, PyObject *values, const Field *f, PyObject *value)
     }
     int rc = 0;
     if (!f->is_list) {
-        rc = PyDict_SetItem(values, f->attr, value);
+        rc = PyDict_SetItem(frame->values, f->attr, value);
     }
     else if (value != Py_None) {
-        rc = append_item(values, f->attr, value);
+        frame->listed = 1;
+        rc = append_item(frame->values, f->attr, value);
     }
     Py_DECREF(value);
     if (rc < 0) {
@@ -537,6 +539,7 @@ open_record(Sax *s, const Spec *spec, const Field *field, int nb_attributes,
     frame->field = field;
     frame->values = values;
     frame->cursor = 0;
+    frame->listed = 0;
     for (int i = 0; i < nb_attributes && spec->n_attributes && !s->stop; i++) {
         const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
         if (a[1] != NULL) {
@@ -586,7 +589,7 @@ close_record(Sax *s)
     PyObject *values = frame->values;
     frame->values = NULL;
     PyObject *obj = NULL;
-    if (freeze_lists(frame->spec, values) == 0) {
+    if (!frame->listed || freeze_lists(frame->spec, values) == 0) {
         obj = frame->spec->cls->tp_alloc(frame->spec->cls, 0);
         if (obj != NULL && PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
             Py_CLEAR(obj);
@@ -600,7 +603,7 @@ close_record(Sax *s)
         Py_XDECREF(obj);
         return;
     }
-    store(s, s->frames[s->n_frames - 1].values, frame->field, obj);
+    store(s, &s->frames[s->n_frames - 1], frame->field, obj);
 }
 
 static void
@@ -719,7 +722,7 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
                 Py_XSETREF(s->moment, Py_NewRef(value));
             }
         }
-        store(s, s->frames[s->n_frames - 1].values, f, value);
+        store(s, &s->frames[s->n_frames - 1], f, value);
         return;
     }
     if (level >= 2) {
