@@ -66,13 +66,13 @@ def _before_body(
     query: str,
     content_type: str,
     content_length: str | None,
-    address: str,
+    address: Callable[[], str],
     limit: int,
 ) -> _Plain | SoapResponse | None:
     """The answer that needs no body (WSDL, refusals), or ``None`` to go on with a POST."""
     if method in ("GET", "HEAD"):
         if _is_wsdl_query(query):
-            return _Plain(200, service.wsdl(address), "text/xml; charset=utf-8")
+            return _Plain(200, service.wsdl(address()), "text/xml; charset=utf-8")
         return _Plain(200, b"QuickBooks Web Connector endpoint (qbprocore); WSDL at ?wsdl\n")
     if method != "POST":
         return _Plain(405, b"use POST for SOAP calls\n", headers=(("Allow", "GET, POST"),))
@@ -106,14 +106,13 @@ def wsgi_app(
     """
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        here = address or _wsgi_url(environ)
         early = _before_body(
             service,
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             query=environ.get("QUERY_STRING", ""),
             content_type=environ.get("CONTENT_TYPE", ""),
             content_length=environ.get("CONTENT_LENGTH") or None,
-            address=here,
+            address=lambda: address or _wsgi_url(environ),
             limit=max_body,
         )
         if early is None:
@@ -183,7 +182,7 @@ def asgi_app(
             query=scope.get("query_string", b"").decode("latin-1"),
             content_type=headers.get("content-type", ""),
             content_length=headers.get("content-length"),
-            address=address or _asgi_url(scope, headers),
+            address=lambda: address or _asgi_url(scope, headers),
             limit=max_body,
         )
         if early is None:

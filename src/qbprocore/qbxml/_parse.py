@@ -499,7 +499,7 @@ def parse_element(el: etree._Element, cls: type[QbxmlModel]) -> QbxmlModel:
 # -- input handling ----------------------------------------------------------------------------
 
 _local = threading.local()
-_ENCODING_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])[^\"']*\2")
+_ENCODING_DECL = re.compile(rb"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])([^\"']*)\2")
 
 
 def _parser() -> etree.XMLParser:
@@ -556,8 +556,8 @@ def _to_bytes(data: bytes | str) -> bytes:
         # match(), not sub(): sub() would try the anchored pattern at every byte of a large
         # document before giving up.
         declared = _ENCODING_DECL.match(encoded)
-        if declared is None:
-            return encoded
+        if declared is None or declared.group(3).lower() == b"utf-8":
+            return encoded  # (a document of many pages is not copied again to say so)
         return b"".join((declared.group(1), b'"utf-8"', encoded[declared.end() :]))
     return bytes(data)
 
