@@ -13,6 +13,7 @@ import gc
 import os
 import sys
 import tracemalloc
+import weakref
 from typing import Any
 
 import pytest
@@ -222,3 +223,61 @@ def test_the_c_walk_leaks_nothing_on_its_road_or_when_it_falls_back() -> None:
         tracemalloc.stop()
     # One leaked small object per document per round would be over 100 KB.
     assert grown < 8_000, f"{grown} bytes left behind by {40 * len(docs)} parses"
+
+
+def _records_and_dicts(obj: Any) -> list[Any]:
+    """Every record reachable from ``obj``, its field dict, and its repeated fields' tuples."""
+    found: list[Any] = []
+    if isinstance(obj, qbxml.QbxmlModel):
+        found += [obj, obj.__dict__]
+        for value in obj.__dict__.values():
+            found += _records_and_dicts(value)
+    elif isinstance(obj, tuple) and obj:
+        found.append(obj)
+        for item in obj:
+            found += _records_and_dicts(item)
+    return found
+
+
+@needs_c
+@pytest.mark.parametrize("road", ["sax", "c"])
+def test_records_built_in_c_are_out_of_the_collectors_sight(road: str) -> None:
+    # Immutable records of text, numbers, dates, enum members and records hold no cycle: the
+    # C roads take them and their dicts out of the collector's sight (make_record).
+    filler = _fill.Filler()
+    was = _parse._sax_enabled
+    _parse._sax_enabled = road == "sax"
+    try:
+        for cls in (qbxml.BillQueryRs, qbxml.VendorQueryRs, qbxml.PurchaseOrderAddRq):
+            for _k, obj, _f in filler.variants(cls):
+                doc = qbxml.loads(qbxml.dumps(obj, validate=False))
+                (message,) = doc.requests or doc.responses
+                found = _records_and_dicts(message)
+                assert len(found) > 2
+                tracked = [type(x).__name__ for x in found if gc.is_tracked(x)]
+                assert tracked == [], f"{cls.__name__}: {tracked}"
+    finally:
+        _parse._sax_enabled = was
+
+
+@needs_c
+@pytest.mark.parametrize("road", ["sax", "c"])
+def test_a_record_holding_what_the_collector_sees_stays_in_its_sight(road: str) -> None:
+    # Only another Plan's converter can put such a value in a record: then the record stays
+    # tracked, and a cycle through it is still collected.
+    field = ("When", "when", _parse._READ_CONVERTED, _parse._C_KINDS["DATE"], False, None, -1)
+    spec = (qbxml.Ref, {"when": None}, (), (field,), ())
+    plan = _parse._speedups.Plan((spec,), lambda text: [text], str, str)
+    doc = b"<QBXML><QBXMLMsgsRs><R><When>2026-01-05</When></R></QBXMLMsgsRs></QBXML>"
+    if road == "sax":
+        (record,) = plan.parse(doc, {}, {"R": 0})[2]
+    else:
+        record = plan.build(0, etree.fromstring(doc)[0][0])
+    assert record.when == ["2026-01-05"]
+    assert gc.is_tracked(record)
+    assert gc.is_tracked(record.__dict__)
+    record.when.append(record)  # a cycle: record -> dict -> list -> record
+    gone = weakref.ref(record)
+    del record
+    gc.collect()
+    assert gone() is None

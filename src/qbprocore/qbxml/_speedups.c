@@ -314,9 +314,10 @@ append_item(PyObject *values, PyObject *attr, PyObject *value)
     return rc;
 }
 
-/* ... and kept as a tuple, as the Python builder and the models' constructors keep them. */
+/* ... and kept as a tuple, as the Python builder and the models' constructors keep them
+ * (out of the cyclic collector's sight when no item is in it: see make_record). */
 static int
-freeze_lists(const Spec *spec, PyObject *values)
+freeze_lists(const Spec *spec, PyObject *values, int settle)
 {
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(spec->lists); i++) {
         PyObject *attr = PyTuple_GET_ITEM(spec->lists, i);
@@ -328,6 +329,9 @@ freeze_lists(const Spec *spec, PyObject *values)
         if (frozen == NULL) {
             return -1;
         }
+        if (settle) {
+            PyObject_GC_UnTrack(frozen);
+        }
         int rc = PyDict_SetItem(values, attr, frozen);
         Py_DECREF(frozen);
         if (rc < 0) {
@@ -335,6 +339,50 @@ freeze_lists(const Spec *spec, PyObject *values)
         }
     }
     return 0;
+}
+
+/* Whether the cyclic garbage collector would look into value, read into field f. An enum
+ * member counts as out of sight: it is a long-lived singleton of its class, holding no record
+ * (and attributes, read straight into the dict, are scalars or enum members). */
+static int
+in_sight(const Field *f, PyObject *value)
+{
+    return f->kind != K_ENUM && PyObject_IS_GC(value) && PyObject_GC_IsTracked(value);
+}
+
+/*
+ * A finished record: a bare instance, then object.__setattr__(obj, "__dict__", values). The
+ * models are frozen, and their constructor's checks are for values from code, not from a
+ * parser. tp_alloc, not object.__new__: that would also give the instance an empty attribute
+ * table of its own, only for it to be turned into a dict and thrown away here.
+ *
+ * Unless a value in it is something the collector looks into (``sighted``: only a converter
+ * of another Plan than _parse.py's makes such values), the record and its field dict are then
+ * taken out of the cyclic collector's sight. Such a record is immutable and holds text,
+ * numbers, dates, enum members and tuples of records built the same way, so no reference
+ * cycle can pass through it: the collector would only visit it, on every collection, to find
+ * nothing. CPython does the same for tuples and dicts of such values; here it saves a pass
+ * over every record of a large document right after it is read, and over the records a
+ * program keeps at every later full collection.
+ */
+static PyObject *
+make_record(const Spec *spec, PyObject *values, int sighted)
+{
+    PyObject *obj = spec->cls->tp_alloc(spec->cls, 0);
+    if (obj == NULL) {
+        return NULL;
+    }
+    if (PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    if (!sighted) {
+        if (PyObject_GC_IsTracked(values)) {
+            PyObject_GC_UnTrack(values);
+        }
+        PyObject_GC_UnTrack(obj);
+    }
+    return obj;
 }
 
 static PyObject *
@@ -352,6 +400,7 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
         goto error;
     }
     Py_ssize_t cursor = 0;
+    int sighted = 0, items_sighted = 0;
     for (xmlNode *child = node->children; child != NULL; child = child->next) {
         if (child->type != XML_ELEMENT_NODE) {
             continue; /* whitespace, comments and processing instructions are not content */
@@ -371,9 +420,11 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
         }
         int rc;
         if (f->is_list) {
+            items_sighted |= in_sight(f, value);
             rc = value == Py_None ? 0 : append_item(values, f->attr, value);
         }
         else {
+            sighted |= in_sight(f, value);
             rc = PyDict_SetItem(values, f->attr, value);
         }
         Py_DECREF(value);
@@ -381,21 +432,10 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
             goto error;
         }
     }
-    if (freeze_lists(spec, values) < 0) {
+    if (freeze_lists(spec, values, !items_sighted) < 0) {
         goto error;
     }
-    /* A bare instance, then object.__setattr__(obj, "__dict__", values): the models are
-     * frozen, and their constructor's checks are for values from code, not from a parser.
-     * tp_alloc, not object.__new__: that would also give the instance an empty attribute
-     * table of its own, only for it to be turned into a dict and thrown away here. */
-    PyObject *obj = spec->cls->tp_alloc(spec->cls, 0);
-    if (obj == NULL) {
-        goto error;
-    }
-    if (PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
-        Py_DECREF(obj);
-        goto error;
-    }
+    PyObject *obj = make_record(spec, values, sighted || items_sighted);
     Py_DECREF(values);
     return obj;
 error:
@@ -445,6 +485,8 @@ typedef struct {
     PyObject *values;   /* the record's __dict__ as it is read */
     Py_ssize_t cursor;
     int listed;         /* a repeated field was read (its list is made a tuple at the end) */
+    int sighted;        /* a value the cyclic collector looks into was read (make_record) */
+    int items_sighted;  /* the same, as an item of a repeated field */
 } Frame;
 
 typedef struct {
@@ -508,10 +550,12 @@ store(Sax *s, Frame *frame, const Field *f, PyObject *value)
     }
     int rc = 0;
     if (!f->is_list) {
+        frame->sighted |= in_sight(f, value);
         rc = PyDict_SetItem(frame->values, f->attr, value);
     }
     else if (value != Py_None) {
         frame->listed = 1;
+        frame->items_sighted |= in_sight(f, value);
         rc = append_item(frame->values, f->attr, value);
     }
     Py_DECREF(value);
@@ -540,6 +584,8 @@ open_record(Sax *s, const Spec *spec, const Field *field, int nb_attributes,
     frame->values = values;
     frame->cursor = 0;
     frame->listed = 0;
+    frame->sighted = 0;
+    frame->items_sighted = 0;
     for (int i = 0; i < nb_attributes && spec->n_attributes && !s->stop; i++) {
         const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
         if (a[1] != NULL) {
@@ -589,11 +635,8 @@ close_record(Sax *s)
     PyObject *values = frame->values;
     frame->values = NULL;
     PyObject *obj = NULL;
-    if (!frame->listed || freeze_lists(frame->spec, values) == 0) {
-        obj = frame->spec->cls->tp_alloc(frame->spec->cls, 0);
-        if (obj != NULL && PyObject_GenericSetAttr(obj, str_dict, values) < 0) {
-            Py_CLEAR(obj);
-        }
+    if (!frame->listed || freeze_lists(frame->spec, values, !frame->items_sighted) == 0) {
+        obj = make_record(frame->spec, values, frame->sighted || frame->items_sighted);
     }
     Py_DECREF(values);
     if (s->n_frames == 0) { /* a message */
