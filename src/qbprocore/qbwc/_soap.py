@@ -109,7 +109,7 @@ def operation_from_action(soap_action: str | None) -> str | None:
 def _local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""  # comments and processing instructions have non-string tags
-    return tag.rsplit("}", 1)[-1]
+    return tag.rpartition("}")[2]
 
 
 # xs:int as XML Schema writes it: optional sign, ASCII digits (Python's int() would also take
@@ -119,6 +119,8 @@ _XS_INT_RANGE = range(-(2**31), 2**31)
 
 
 def _xs_int(raw: str, field: str, operation: str) -> int:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return int(raw)  # the usual case ("13"): plain ASCII digits, well within xs:int
     if not raw.strip(" \t\r\n"):
         return 0  # an empty element: not given
     match = _XS_INT.fullmatch(raw)
