@@ -12,7 +12,6 @@ import contextlib
 import gc
 import os
 import sys
-import tracemalloc
 import weakref
 from typing import Any
 
@@ -23,6 +22,8 @@ from qbprocore import qbxml
 from qbprocore.qbxml import _parse
 
 from . import _fill
+from ._leaks import bytes_left_behind
+from ._unusual import GOOD, LEFT_TO_PYTHON, vendor_doc
 
 needs_c = pytest.mark.skipif(
     _parse._speedups is None, reason="qbprocore.qbxml._speedups is not built here"
@@ -54,71 +55,61 @@ def _c_build(cls: type[qbxml.QbxmlModel], el: etree._Element) -> Any:
 
 
 @needs_c
+@pytest.mark.parametrize("road", ["walk", "sax"])
 @pytest.mark.parametrize(
     "cls", [*qbxml.REQUEST_TYPES, *qbxml.RESPONSE_TYPES], ids=lambda c: c.__name__
 )
-def test_the_c_walk_reads_every_field_of_every_message_itself(cls: type[qbxml.QbxmlModel]) -> None:
+def test_each_c_road_reads_every_field_of_every_message_itself(
+    cls: type[qbxml.QbxmlModel], road: str
+) -> None:
+    # The walk on the message's element, and the SAX road (test_sax) on the whole document.
+    if road == "sax" and not _parse._speedups.HAVE_SAX:
+        pytest.skip("the extension found no libxml2 functions in lxml here")
     filler = _fill.Filler()
     count = 0
     for _k, obj, _filled in filler.variants(cls):
         data = qbxml.dumps(obj, validate=False)
-        (el,) = _messages(data)
-        try:
-            built = _c_build(cls, el)
-        except _parse._speedups.Fallback:  # pragma: no cover - the failure being tested for
-            pytest.fail(f"the C walk left a filled {cls.__name__} to Python:\n{data.decode()}")
+        if road == "sax":
+            read = _parse._compiled_c_plan().parse(data, *_parse._c_messages)
+            assert read is not None, f"the SAX road declined a filled {cls.__name__}"
+            (built,) = read[2]
+        else:
+            (el,) = _messages(data)
+            try:
+                built = _c_build(cls, el)
+            except _parse._speedups.Fallback:  # pragma: no cover - the failure tested for
+                pytest.fail(f"the C walk left a filled {cls.__name__} to Python:\n{data.decode()}")
         assert built == obj
         count += 1
     assert count >= 1
 
 
-def _doc(record: str, attrs: str = 'statusCode="0" statusSeverity="Info"') -> bytes:
-    return (
-        f'<?qbxml version="13.0"?><QBXML><QBXMLMsgsRs><VendorQueryRs requestID="1" {attrs}>'
-        f"<VendorRet>{record}</VendorRet></VendorQueryRs></QBXMLMsgsRs></QBXML>"
-    ).encode()
-
-
-GOOD = "<ListID>80-1</ListID><Name>Acme</Name>"
-
-# Documents the C walk hands to the Python builders, with why.
-LEFT_TO_PYTHON = {
-    "unknown element": _doc(GOOD + "<NewIn17>x</NewIn17>"),
-    "unknown nested element": _doc(GOOD + "<VendorAddress><Planet>Mars</Planet></VendorAddress>"),
-    "namespaced element": _doc(GOOD + '<x:Name xmlns:x="urn:x">Acme</x:Name>'),
-    "comment inside a value": _doc("<ListID>80-1</ListID><Name>Ac<!-- c -->me</Name>"),
-    "date-time without leading zeros": _doc(GOOD + "<TimeCreated>2024-1-2T10</TimeCreated>"),
-    "bad amount": _doc(GOOD + "<Balance>12,50</Balance>"),
-    "NaN amount": _doc(GOOD + "<Balance>NaN</Balance>"),
-    "Infinity amount": _doc(GOOD + "<Balance>-Infinity</Balance>"),
-    "bad boolean": _doc(GOOD + "<IsActive>yes</IsActive>"),
-    "bad date-time": _doc(GOOD + "<TimeCreated>yesterday</TimeCreated>"),
-    "bad integer attribute": _doc(GOOD, 'statusCode="zero" statusSeverity="Info"'),
-    "empty integer attribute": _doc(GOOD, 'statusCode="" statusSeverity="Info"'),
-}
-
 # Documents the C walk reads itself, however unusual.
 READ_IN_C = {
-    "whitespace and comments between elements": _doc(
+    "whitespace and comments between elements": vendor_doc(
         "\n  <ListID>80-1</ListID>\n  <!-- note --><?pi x?>\n  <Name>Acme</Name>\n"
     ),
-    "elements out of schema order": _doc("<Name>Acme</Name><ListID>80-1</ListID>"),
-    "empty text and converted elements": _doc(GOOD + "<CompanyName/><Balance></Balance>"),
-    "character references and entities": _doc(
+    "elements out of schema order": vendor_doc("<Name>Acme</Name><ListID>80-1</ListID>"),
+    "empty text and converted elements": vendor_doc(GOOD + "<CompanyName/><Balance></Balance>"),
+    "character references and entities": vendor_doc(
         "<ListID>80-1</ListID><Name>Caf&#233; &amp; Sons &lt;1&gt; &#x1F3D7;</Name>"
     ),
-    "CDATA value (lxml makes it text)": _doc("<ListID>80-1</ListID><Name><![CDATA[A & B]]></Name>"),
-    "unknown enum value": _doc(
+    "CDATA value (lxml makes it text)": vendor_doc(
+        "<ListID>80-1</ListID><Name><![CDATA[A & B]]></Name>"
+    ),
+    "unknown enum value": vendor_doc(
         GOOD, 'statusCode="0" statusSeverity="Info" iteratorRemainingCount="3" iteratorID="{x}"'
     ),
-    "namespaced attribute": _doc(
+    "namespaced attribute": vendor_doc(
         GOOD, 'statusCode="0" statusSeverity="Info" xmlns:x="urn:x" x:statusCode="9"'
     ),
-    "references in an attribute": _doc(
+    "references in an attribute": vendor_doc(
         GOOD, 'statusCode="0" statusSeverity="Info" statusMessage="A &amp; B &#233;&#10;C"'
     ),
-    "line breaks as references in text": _doc("<ListID>80-1</ListID><Name>A&#13;&#10;B</Name>"),
-    "repeated non-list element: the last wins": _doc(GOOD + "<Name>Second</Name>"),
+    "line breaks as references in text": vendor_doc(
+        "<ListID>80-1</ListID><Name>A&#13;&#10;B</Name>"
+    ),
+    "repeated non-list element: the last wins": vendor_doc(GOOD + "<Name>Second</Name>"),
 }
 
 
@@ -207,20 +198,7 @@ def test_the_c_walk_leaks_nothing_on_its_road_or_when_it_falls_back() -> None:
             with contextlib.suppress(_parse._speedups.Fallback):
                 _c_build(qbxml.VendorQueryRs, el)
 
-    for _ in range(5):
-        parse_all()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        parse_all()
-        gc.collect()
-        before = tracemalloc.get_traced_memory()[0]
-        for _ in range(40):
-            parse_all()
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - before
-    finally:
-        tracemalloc.stop()
+    grown = bytes_left_behind(parse_all)
     # One leaked small object per document per round would be over 100 KB.
     assert grown < 8_000, f"{grown} bytes left behind by {40 * len(docs)} parses"
 
