@@ -239,14 +239,19 @@ def test_records_built_in_c_are_out_of_the_collectors_sight(road: str) -> None:
 
 
 @needs_c
+@pytest.mark.parametrize("where", ["element", "attribute"])
 @pytest.mark.parametrize("road", ["sax", "c"])
-def test_a_record_holding_what_the_collector_sees_stays_in_its_sight(road: str) -> None:
+def test_a_record_holding_what_the_collector_sees_stays_in_its_sight(road: str, where: str) -> None:
     # Only another Plan's converter can put such a value in a record: then the record stays
     # tracked, and a cycle through it is still collected.
     field = ("When", "when", _parse._READ_CONVERTED, _parse._C_KINDS["DATE"], False, None, -1)
-    spec = (qbxml.Ref, {"when": None}, (), (field,), ())
+    if where == "element":
+        spec = (qbxml.Ref, {"when": None}, (), (field,), ())
+        doc = b"<QBXML><QBXMLMsgsRs><R><When>2026-01-05</When></R></QBXMLMsgsRs></QBXML>"
+    else:
+        spec = (qbxml.Ref, {"when": None}, (), (), (field,))
+        doc = b'<QBXML><QBXMLMsgsRs><R When="2026-01-05"/></QBXMLMsgsRs></QBXML>'
     plan = _parse._speedups.Plan((spec,), lambda text: [text], str, str)
-    doc = b"<QBXML><QBXMLMsgsRs><R><When>2026-01-05</When></R></QBXMLMsgsRs></QBXML>"
     if road == "sax":
         (record,) = plan.parse(doc, {}, {"R": 0})[2]
     else:

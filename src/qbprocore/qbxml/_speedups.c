@@ -236,8 +236,17 @@ find_field(const Spec *spec, const char *tag, Py_ssize_t *cursor)
     return NULL;
 }
 
+/* Whether the cyclic garbage collector would look into value, read into field f. An enum
+ * member counts as out of sight: it is a long-lived singleton of its class, holding no record
+ * (and attributes, read straight into the dict, are scalars or enum members). */
 static int
-read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values)
+in_sight(const Field *f, PyObject *value)
+{
+    return f->kind != K_ENUM && PyObject_IS_GC(value) && PyObject_GC_IsTracked(value);
+}
+
+static int
+read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values, int *sighted)
 {
     for (xmlAttr *a = node->properties; a != NULL; a = a->next) {
         if (a->ns != NULL) {
@@ -261,6 +270,7 @@ read_attributes(Plan *plan, const Spec *spec, xmlNode *node, PyObject *values)
             if (value == NULL) {
                 return -1;
             }
+            *sighted |= in_sight(f, value);
             int rc = PyDict_SetItem(values, f->attr, value);
             Py_DECREF(value);
             if (rc < 0) {
@@ -341,15 +351,6 @@ freeze_lists(const Spec *spec, PyObject *values, int settle)
     return 0;
 }
 
-/* Whether the cyclic garbage collector would look into value, read into field f. An enum
- * member counts as out of sight: it is a long-lived singleton of its class, holding no record
- * (and attributes, read straight into the dict, are scalars or enum members). */
-static int
-in_sight(const Field *f, PyObject *value)
-{
-    return f->kind != K_ENUM && PyObject_IS_GC(value) && PyObject_GC_IsTracked(value);
-}
-
 /*
  * A finished record: a bare instance, then object.__setattr__(obj, "__dict__", values). The
  * models are frozen, and their constructor's checks are for values from code, not from a
@@ -395,12 +396,12 @@ build(Plan *plan, const Spec *spec, xmlNode *node, int depth)
     if (values == NULL) {
         return NULL;
     }
+    int sighted = 0, items_sighted = 0;
     if (spec->n_attributes && node->properties != NULL &&
-        read_attributes(plan, spec, node, values) < 0) {
+        read_attributes(plan, spec, node, values, &sighted) < 0) {
         goto error;
     }
     Py_ssize_t cursor = 0;
-    int sighted = 0, items_sighted = 0;
     for (xmlNode *child = node->children; child != NULL; child = child->next) {
         if (child->type != XML_ELEMENT_NODE) {
             continue; /* whitespace, comments and processing instructions are not content */
@@ -617,6 +618,7 @@ open_record(Sax *s, const Spec *spec, const Field *field, int nb_attributes,
                 trouble(s);
                 break;
             }
+            frame->sighted |= in_sight(f, value);
             int rc = PyDict_SetItem(values, f->attr, value);
             Py_DECREF(value);
             if (rc < 0) {
