@@ -692,10 +692,13 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
                     decline(s);
                     return;
                 }
-                s->on_error = PyUnicode_DecodeUTF8((const char *)a[3], (Py_ssize_t)n, "strict");
-                if (s->on_error == NULL) {
+                PyObject *on_error =
+                    PyUnicode_DecodeUTF8((const char *)a[3], (Py_ssize_t)n, "strict");
+                if (on_error == NULL) {
                     trouble(s);
+                    return;
                 }
+                Py_XSETREF(s->on_error, on_error); /* (libxml2 refuses a repeated attribute) */
             }
         }
         return;
