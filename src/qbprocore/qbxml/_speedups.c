@@ -464,6 +464,11 @@ error:
  *
  * Where libxml2's functions cannot be found, or lxml runs another libxml2 than the headers this
  * was compiled with, HAVE_SAX is False and every document takes the lxml road.
+ *
+ * It holds the GIL throughout, since every event makes Python objects; the lxml road let
+ * other threads run while libxml2 built the tree, and held the GIL for the walk. Documents
+ * large enough for that to matter are streamed by qbprocore.qbwc (qbxml.iterparse), not
+ * read whole.
  */
 
 /* lxml's options for qbprocore's qbXML parser: its defaults without XML_PARSE_NOENT. */
