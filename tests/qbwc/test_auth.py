@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import subprocess
 import sys
 from typing import Any
@@ -44,6 +46,44 @@ def test_malformed_stored_hash_never_authenticates() -> None:
     auth = qbwc.PasswordAuthenticator(n=2**8)
     auth.add_hash("demo", "scrypt$broken")
     assert auth.authenticate("demo", "anything") is None
+
+
+@pytest.mark.parametrize(
+    ("n", "r", "p"), [(2**8, 8, 1), (2**10, 1, 1), (2**4, 3, 5), (2**15, 8, 1), (2**2, 1, 16)]
+)
+def test_hashes_are_the_scrypt_the_standard_library_computes(n: int, r: int, p: int) -> None:
+    # The KDF comes from cryptography (faster here); the bytes are hashlib's scrypt's.
+    salt = b"0123456789abcdef"
+    stored = qbwc.hash_password("pässword", salt=salt, n=n, r=r, p=p)
+    digest = hashlib.scrypt("pässword".encode(), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=2**26)
+    assert stored == f"scrypt${n}${r}${p}${base64.b64encode(salt).decode()}$" + (
+        base64.b64encode(digest).decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "r", "p"),
+    [
+        (2**16, 8, 1),
+        (2**20, 8, 1),
+        (2**14, 8, 2**20),
+        (2**62, 8, 1),
+        (1, 8, 1),
+        (3, 8, 1),
+        (2**8, 0, 1),
+        (2**8, 8, 0),
+        (-4, 8, 1),
+    ],
+)
+def test_a_stored_hash_beyond_64_mib_or_not_scrypt_never_checks(n: int, r: int, p: int) -> None:
+    # As hashlib's maxmem=2**26 refused them (OpenSSL's count: 128 r (N + p + 2) bytes), a
+    # stored hash cannot make a login take more memory than that, nor raise.
+    salt = base64.b64encode(b"0123456789abcdef").decode()
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_hash("demo", f"scrypt${n}${r}${p}${salt}$" + base64.b64encode(b"x" * 32).decode())
+    assert auth.authenticate("demo", "x") is None
+    with pytest.raises(ValueError, match=r"scrypt parameters|power of 2"):
+        qbwc.hash_password("x", n=n, r=r, p=p)
 
 
 def test_secrets_not_in_repr() -> None:
