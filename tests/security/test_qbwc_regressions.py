@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from qbprocore import qbwc
@@ -18,6 +20,7 @@ from ._endpoint import HttpRequest, VendorReader, call_wsgi, result_of, soap_cal
         "scrypt$16$8$1$!!!$AAAA",  # not base64
         "scrypt$1180591620717411303424$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",  # n too large
         "scrypt$16$0$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",  # r out of range
+        "scrypt$16$8$1$AAAAAAAAAAAAAAAAAAAAAA==$" + "A" * 20,  # a 15-byte digest
     ],
 )
 def test_a_malformed_stored_hash_never_authenticates_and_never_raises(stored: str) -> None:
@@ -31,6 +34,22 @@ def test_a_malformed_stored_hash_never_authenticates_and_never_raises(stored: st
     rs = call_wsgi(qbwc.wsgi_app(service), HttpRequest(body=body))
     assert rs.status == 200
     assert result_of("authenticate", rs.body)[1] == "nvu"
+
+
+def test_a_stored_digest_too_short_to_be_ours_never_checks_even_with_the_password() -> None:
+    # scrypt's shorter outputs are prefixes of its longer ones: a stored hash cut to a few
+    # bytes would take the right password, and one in 256 wrong ones per byte left.
+    stored = qbwc.hash_password("s3cret", salt=b"0123456789abcdef", n=2**8)
+    auth = qbwc.PasswordAuthenticator(n=2**8)
+    auth.add_hash("whole", stored)
+    assert auth.authenticate("whole", "s3cret") is not None
+    head, digest = stored.rsplit("$", 1)
+    for size in (0, 1, 15):
+        cut = base64.b64encode(base64.b64decode(digest)[:size]).decode()
+        auth.add_hash(f"cut{size}", f"{head}${cut}")
+        assert auth.authenticate(f"cut{size}", "s3cret") is None
+    auth.add_hash("cut16", f"{head}${base64.b64encode(base64.b64decode(digest)[:16]).decode()}")
+    assert auth.authenticate("cut16", "s3cret") is not None
 
 
 class CountingStream:

@@ -64,6 +64,8 @@ class Authenticator(Protocol):
 # raised later without invalidating stored hashes.
 _N, _R, _P = 2**14, 8, 1
 _DKLEN = 32
+_MIN_DIGEST = 16
+"""Stored digests shorter than this (bytes) never check: `hash_password` writes 32."""
 _MAX_MEMORY = 2**26
 """The most memory one check may take (64 MiB): a stored hash asking for more never checks."""
 
@@ -76,8 +78,8 @@ def _scrypt(password: str, salt: bytes, *, n: int, r: int, p: int, length: int) 
     built with (a check is tens of milliseconds). It takes no memory limit, so the one
     hashlib's ``maxmem`` gave is kept here, by OpenSSL's own count of what scrypt needs.
     """
-    if n < 2 or r < 1 or p < 1 or 128 * r * (n + p + 2) > _MAX_MEMORY:
-        raise ValueError(f"unusable scrypt parameters n={n}, r={r}, p={p}")
+    if n < 2 or r < 1 or p < 1 or length < 1 or 128 * r * (n + p + 2) > _MAX_MEMORY:
+        raise ValueError(f"unusable scrypt parameters n={n}, r={r}, p={p}, length={length}")
     return Scrypt(salt=salt, length=length, n=n, r=r, p=p).derive(password.encode("utf-8"))
 
 
@@ -122,6 +124,8 @@ def _verify(password: str, stored: str) -> bool:
         return False
     try:
         expected = base64.b64decode(digest)
+        if len(expected) < _MIN_DIGEST:
+            return False  # (an empty digest would match anything, a short one can be guessed)
         actual = _scrypt(
             password,
             base64.b64decode(salt),
