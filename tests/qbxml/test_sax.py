@@ -175,7 +175,6 @@ DECLINED = {
     "text after the root": vendor_doc(GOOD) + b"junk",
     "a value over a million bytes": vendor_doc(GOOD + "<Notes>" + "n" * 1_000_001 + "</Notes>"),
     "text over a million bytes between elements": vendor_doc(GOOD + " " * 1_000_001),
-    "records nested deeper than 64": _nest(70),
     "a DOCTYPE after the root (not well-formed)": vendor_doc(GOOD) + b"<!DOCTYPE x>",
 }
 
@@ -203,12 +202,15 @@ def test_a_date_time_read_again_is_the_same_value_with_its_own_offset() -> None:
 @needs_sax
 @pytest.mark.parametrize("data", DECLINED.values(), ids=list(DECLINED))
 def test_what_the_sax_road_declines_comes_out_the_same(data: bytes) -> None:
-    if data is DECLINED["records nested deeper than 64"]:
-        assert _self_nesting_plan().parse(data, {}, {"R": 0}) is None
-        assert _self_nesting_plan().parse(_nest(60), {}, {"R": 0}) is not None
-        return
     assert _sax(data) is None
     _same_on_every_road(data)
+
+
+@needs_sax
+def test_records_nested_deeper_than_64_are_declined() -> None:
+    # No qbXML record nests that deep; a record of its own kind shows the limit.
+    assert _self_nesting_plan().parse(_nest(70), {}, {"R": 0}) is None
+    assert _self_nesting_plan().parse(_nest(60), {}, {"R": 0}) is not None
 
 
 def _self_nesting_plan() -> Any:

@@ -524,6 +524,21 @@ sax_of(void *ctx)
     return (Sax *)((xmlParserCtxtPtr)ctx)->_private;
 }
 
+/* The state an event works on, or NULL once the road has stopped. Markup (a tag, a comment,
+ * a processing instruction) ends the text node being read outside a value. */
+static Sax *
+awake(void *ctx, int markup)
+{
+    Sax *s = sax_of(ctx);
+    if (s->stop) {
+        return NULL;
+    }
+    if (markup) {
+        s->run = 0;
+    }
+    return s;
+}
+
 static void
 decline(Sax *s)
 {
@@ -664,11 +679,10 @@ on_start(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *u
     (void)nb_namespaces;
     (void)namespaces;
     (void)nb_defaulted;
-    Sax *s = sax_of(ctx);
-    if (s->stop) {
+    Sax *s = awake(ctx, 1);
+    if (s == NULL) {
         return;
     }
-    s->run = 0;
     int level = s->level++;
     if (prefix != NULL || uri != NULL || s->leaf != NULL) {
         decline(s); /* a namespace, or an element inside a value */
@@ -746,11 +760,10 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
     (void)name;
     (void)prefix;
     (void)uri;
-    Sax *s = sax_of(ctx);
-    if (s->stop) {
+    Sax *s = awake(ctx, 1);
+    if (s == NULL) {
         return;
     }
-    s->run = 0;
     int level = --s->level;
     if (s->leaf != NULL) {
         const Field *f = s->leaf;
@@ -786,8 +799,8 @@ on_end(void *ctx, const xmlChar *name, const xmlChar *prefix, const xmlChar *uri
 static void
 on_characters(void *ctx, const xmlChar *ch, int len)
 {
-    Sax *s = sax_of(ctx);
-    if (s->stop) {
+    Sax *s = awake(ctx, 0);
+    if (s == NULL) {
         return;
     }
     if (s->leaf == NULL) {
@@ -821,11 +834,10 @@ on_characters(void *ctx, const xmlChar *ch, int len)
 static void
 on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
-    Sax *s = sax_of(ctx);
-    if (s->stop) {
+    Sax *s = awake(ctx, 1);
+    if (s == NULL) {
         return;
     }
-    s->run = 0;
     if (s->leaf != NULL) {
         decline(s); /* inside a value: the walk leaves that to Python */
         return;
@@ -845,11 +857,10 @@ static void
 on_comment(void *ctx, const xmlChar *value)
 {
     (void)value;
-    Sax *s = sax_of(ctx);
-    if (s->stop) {
+    Sax *s = awake(ctx, 1);
+    if (s == NULL) {
         return;
     }
-    s->run = 0;
     if (s->leaf != NULL) {
         decline(s);
     }
