@@ -199,6 +199,75 @@ def test_a_date_time_read_again_is_the_same_value_with_its_own_offset() -> None:
     assert times[3][1].utcoffset() == datetime.timedelta(hours=-8)
 
 
+# The C roads make date-times of QuickBooks' usual form themselves ("2026-01-05T09:00:00",
+# with or without an offset) and leave every other text to datetime.fromisoformat.
+DATE_TIMES = [
+    "2026-01-05T09:00:00-08:00",
+    "2026-01-05T09:00:00+05:30",
+    "2026-01-05T09:00:00",
+    "2026-01-05T23:59:59+23:59",
+    "2026-01-05T00:00:00-23:59",
+    "2026-01-05T09:00:00+00:00",  # timezone.utc, as fromisoformat gives
+    "2026-01-05T09:00:00-00:00",
+    "0001-01-01T00:00:00",
+    "9999-12-31T23:59:59",
+    "2024-02-29T12:00:00",  # leap years: by 4, not by 100, by 400
+    "2000-02-29T12:00:00",
+    "1900-02-29T12:00:00",
+    "2026-02-29T12:00:00",
+    "2026-04-31T12:00:00",
+    "2026-12-31T12:00:00",
+    "2026-13-01T12:00:00",
+    "2026-00-10T12:00:00",
+    "2026-01-00T12:00:00",
+    "0000-01-01T00:00:00",
+    "2026-01-05T24:00:00",
+    "2026-01-05T09:60:00",
+    "2026-01-05T09:00:60",
+    "2026-01-05T09:00:00+24:00",
+    "2026-01-05T09:00:00+05:60",
+    "2026-01-05T09:00:00*05:00",
+    "2026-01-05T09:00:00+0500",
+    "2026-01-05T09:00:00+05:00:30",
+    "2026-01-05T09:00:00Z",
+    "2026-01-05T09:00:00.5-08:00",
+    "2026-01-05 09:00:00",
+    "2026-01-05t09:00:00",
+    "2026/01/05T09:00:00",
+    "2026-01-05T09",
+    "2026-01-05",
+    "2026-01-05T0a:00:00",
+    "+026-01-05T09:00:00",
+    "2026-01-05T09:00:00-0８:00",
+    "２０２６-01-05T09:00:00",
+]
+
+
+@needs_sax
+@pytest.mark.parametrize("text", DATE_TIMES)
+def test_date_times_made_in_c_are_those_fromisoformat_makes(text: str) -> None:
+    data = vendor_doc(f"{GOOD}<TimeCreated>{text}</TimeCreated>")
+    outcome = _same_on_every_road(data)
+    if outcome[0] == "ok":
+        # == on aware date-times compares instants: compare the fields and offsets too.
+        expected = repr(outcome[1].responses[0].records[0].time_created)
+        for road in ("c", "sax"):
+            got = _outcome(data, road)[1].responses[0].records[0].time_created
+            assert repr(got) == expected
+
+
+@needs_sax
+def test_a_date_time_of_the_usual_form_is_made_in_c_with_a_kept_time_zone() -> None:
+    # fromisoformat makes a new timezone for each value; the C roads keep one per offset.
+    first, second = (
+        _sax(vendor_doc(f"{GOOD}<TimeCreated>2026-01-0{day}T09:00:00-08:00</TimeCreated>"))
+        for day in (5, 6)
+    )
+    zones = [read[2][0].records[0].time_created.tzinfo for read in (first, second)]
+    assert zones[0] is zones[1]
+    assert zones[0].utcoffset(None) == datetime.timedelta(hours=-8)
+
+
 @needs_sax
 @pytest.mark.parametrize("data", DECLINED.values(), ids=list(DECLINED))
 def test_what_the_sax_road_declines_comes_out_the_same(data: bytes) -> None:
