@@ -122,6 +122,17 @@ def test_ordinary_texts_are_not_declined(raw: bytes) -> None:
     assert found[2] == lxml_text(raw)
 
 
+@pytest.mark.parametrize("piece", PIECES[2:], ids=repr)
+def test_char_data_finds_each_piece_at_every_place_in_a_run_of_plain_bytes(piece: bytes) -> None:
+    # Plain bytes are copied several at a time: a piece needing a closer look must be seen
+    # wherever it falls among them (the first byte of a block, the last, past the last block).
+    for before in range(17):
+        for after in (0, 1, 7, 8, 9):
+            raw = b"p" * before + piece + b"q" * after
+            found = char_data(b"<a>" + raw + b"</a>", 1)
+            assert (found[2] if found else None) == lxml_text(raw), raw
+
+
 def test_char_data_takes_the_longest_run_and_respects_the_minimum() -> None:
     data = b"<a>short</a><b>the longest run &amp; here</b><c>mid run</c>"
     start, stop, text = char_data(data, 1)

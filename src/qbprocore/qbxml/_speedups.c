@@ -1419,12 +1419,29 @@ char_ref(const unsigned char *p, Py_ssize_t left, unsigned long *c)
     return k + 1;
 }
 
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#include <stdint.h>
+#define EIGHT_AT_ONCE 1
+/* The bytes of x unescape() must look at (under 0x20, over 0x7F, '&', ']'), one high bit
+ * each. Bytes after the first such byte may be flagged wrongly; the first one never is. */
+static inline uint64_t
+stops_in(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t amp = x ^ (ones * '&'), bracket = x ^ (ones * ']');
+    uint64_t control = (x - ones * 0x20) & ~x;
+    return (control | x | ((amp - ones) & ~amp) | ((bracket - ones) & ~bracket)) & highs;
+}
+#endif
+
 /*
  * Decode the character data in[0..n) into out, which has room for n bytes (nothing decoded
- * is longer than its source). Returns the length decoded, or -1 to decline.
+ * is longer than its source). Returns the length decoded, or -1 to decline; *ascii says
+ * whether every byte written is ASCII (the decoded bytes are then the text as they are).
  */
 static Py_ssize_t
-unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
+unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out, int *ascii)
 {
     static const struct {
         const char *name;
@@ -1434,11 +1451,38 @@ unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
         {"lt;", 3, '<'}, {"gt;", 3, '>'}, {"amp;", 4, '&'}, {"quot;", 5, '"'}, {"apos;", 5, '\''},
     };
     Py_ssize_t i = 0, o = 0;
+    int high = 0; /* a byte over 0x7F was written */
     while (i < n) {
+#ifdef EIGHT_AT_ONCE
+        /* Copy eight plain bytes at a time. out has room: nothing decoded is longer than its
+         * source, so o <= i, and i + 8 <= n. */
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, in + i, 8);
+            uint64_t stops = stops_in(x);
+            memcpy(out + o, &x, 8);
+            if (stops) {
+                Py_ssize_t plain = __builtin_ctzll(stops) / 8;
+                o += plain;
+                i += plain;
+                break;
+            }
+            o += 8;
+            i += 8;
+        }
+        if (i >= n) {
+            break;
+        }
+#endif
         unsigned char c = in[i];
-        if (c >= 0x20 && c != '&' && c != ']' && c != 0xEF) {
-            out[o++] = c;
+        if (c >= 0x20 && c < 0x80 && c != '&' && c != ']') {
+            out[o++] = c; /* the usual byte: printable ASCII */
             i++;
+        }
+        else if (c == '&' && n - i >= 4 && in[i + 2] == 't' && in[i + 3] == ';' &&
+                 (in[i + 1] == 'l' || in[i + 1] == 'g')) {
+            out[o++] = in[i + 1] == 'l' ? '<' : '>'; /* most of an escaped document's markup */
+            i += 4;
         }
         else if (c == '&') {
             const unsigned char *p = in + i + 1;
@@ -1456,6 +1500,7 @@ unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
                 if (ref < 0) {
                     return -1;
                 }
+                high |= code >= 0x80;
                 o += put_utf8(code, out + o);
                 used = 1 + ref;
             }
@@ -1471,10 +1516,12 @@ unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
             out[o++] = c;
             i++;
         }
-        else if (c == 0xEF) {
-            if (i + 2 < n && in[i + 1] == 0xBF && (in[i + 2] == 0xBE || in[i + 2] == 0xBF)) {
+        else if (c >= 0x80) {
+            if (c == 0xEF && i + 2 < n && in[i + 1] == 0xBF &&
+                (in[i + 2] == 0xBE || in[i + 2] == 0xBF)) {
                 return -1; /* U+FFFE or U+FFFF: not XML characters */
             }
+            high = 1; /* whether the bytes are UTF-8 at all is for the decoder to say */
             out[o++] = c;
             i++;
         }
@@ -1490,6 +1537,7 @@ unescape(const unsigned char *in, Py_ssize_t n, unsigned char *out)
             return -1; /* a control character XML forbids */
         }
     }
+    *ascii = !high;
     return o;
 }
 
@@ -1520,6 +1568,7 @@ char_data(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *end = data + PyBytes_GET_SIZE(args[0]);
     Py_ssize_t start = 0, stop = 0, n = -1;
     unsigned char *buffer = NULL;
+    int ascii = 0;
 
     Py_BEGIN_ALLOW_THREADS /* the bytes object cannot change; the scan needs no Python */
     const unsigned char *p = data;
@@ -1541,7 +1590,7 @@ char_data(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (stop - start >= minimum && stop > start) {
         buffer = PyMem_RawMalloc((size_t)(stop - start));
         if (buffer != NULL) {
-            n = unescape(data + start, stop - start, buffer);
+            n = unescape(data + start, stop - start, buffer, &ascii);
         }
     }
     Py_END_ALLOW_THREADS
@@ -1552,7 +1601,16 @@ char_data(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (buffer == NULL) {
         return PyErr_NoMemory();
     }
-    PyObject *text = n < 0 ? NULL : PyUnicode_DecodeUTF8((const char *)buffer, n, "strict");
+    PyObject *text = NULL;
+    if (n >= 0 && ascii) { /* the usual text: no decoding needed, only a copy */
+        text = PyUnicode_New(n, 127);
+        if (text != NULL) {
+            memcpy(PyUnicode_1BYTE_DATA(text), buffer, (size_t)n);
+        }
+    }
+    else if (n >= 0) {
+        text = PyUnicode_DecodeUTF8((const char *)buffer, n, "strict");
+    }
     PyMem_RawFree(buffer);
     if (text == NULL) {
         if (n >= 0 && !PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
