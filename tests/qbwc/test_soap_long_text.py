@@ -156,7 +156,13 @@ def test_char_data_wants_bytes() -> None:
 
 def decode_both(body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object, bool]:
     """decode_call's result (or fault message) with the detour and without, and whether the
-    detour was taken."""
+    detour was taken.
+
+    "With the detour" is checked twice: through lxml's tree of the rest of the body, and
+    through the extension's SAX reader (`_soap._read_in_c`), both with every text long
+    enough to take it, and the reader with the usual threshold too. All must agree; "without"
+    is lxml alone, with neither the detour nor the reader.
+    """
 
     def outcome() -> object:
         try:
@@ -164,8 +170,11 @@ def decode_both(body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, o
         except qbwc.SoapFaultError as exc:
             return ("fault", exc.fault_code, str(exc))
 
+    read = outcome()
     with monkeypatch.context() as m:
         m.setattr(_soap, "_LONG_TEXT", 1)
+        read_split = outcome()
+        m.setattr(_soap, "_soap_call", None)
         fast = outcome()
         try:
             took = _soap._parse_body(body)[1] is not None
@@ -173,7 +182,10 @@ def decode_both(body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, o
             took = False
     with monkeypatch.context() as m:
         m.setattr(_soap, "_char_data", None)
+        m.setattr(_soap, "_soap_call", None)
         slow = outcome()
+    assert read == slow, "the SAX reader, usual threshold"
+    assert read_split == slow, "the SAX reader, every text split off"
     return fast, slow, took
 
 
@@ -338,6 +350,16 @@ TRICKY = {
             b"qbprocore&#45;long-text-1",
             around=(b"<!-- >" + LONG + b" -- a double hyphen <-->", b""),
         ),
+        False,
+    ),
+    "the run in a CDATA section, the marker forged by a reference": (
+        receive(b"<![CDATA[ x >" + LONG + b" < y ]]>").replace(
+            b"<ticket>T</ticket>", b"<ticket>&#113;bprocore-long-text-1</ticket>"
+        ),
+        False,
+    ),
+    "a DOCTYPE spelled in a CDATA section beside the run": (
+        receive(LONG).replace(b"<ticket>T</ticket>", b"<ticket><![CDATA[<!DOCTYPE x>]]></ticket>"),
         False,
     ),
     "undefined entity": (receive(LONG + b"&nbsp;"), False),

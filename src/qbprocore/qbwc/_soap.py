@@ -80,6 +80,14 @@ _char_data: Callable[[bytes, int], tuple[int, int, str] | None] | None = (
     None if _qbxml_parse._speedups is None else _qbxml_parse._speedups.char_data
 )
 
+# Bodies of the usual shape are read through libxml2's SAX interface by the same extension, with
+# no tree (see `_read_in_c`); None where it is not built or finds no libxml2 functions in lxml.
+_soap_call: Callable[[bytes], tuple[str, dict[str, str], str | None] | None] | None = (
+    _qbxml_parse._speedups.soap_call
+    if _qbxml_parse._speedups is not None and _qbxml_parse._speedups.HAVE_SAX
+    else None
+)
+
 _LONG_TEXT = 4096
 """Texts shorter than this (bytes) are left to lxml: the detour costs more than it saves."""
 _HUGE_TEXT = 1_000_000_000
@@ -87,6 +95,7 @@ _HUGE_TEXT = 1_000_000_000
 it is left to lxml, which refuses such a text, so the detour never accepts what lxml would not."""
 _MARKS = ("qbprocore-long-text-1", "qbprocore-long-text-2")
 """Stand in for the long text, one in each of two parses of the rest of the body."""
+_MARK_BYTES = tuple(mark.encode("ascii") for mark in _MARKS)
 
 
 def operation_from_action(soap_action: str | None) -> str | None:
@@ -153,6 +162,72 @@ def decode_call(body: bytes | str) -> Event:
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     except UnicodeEncodeError as exc:  # a lone surrogate: no XML character at all
         raise SoapFaultError(f"the request body is not text XML can carry: {exc.reason}") from None
+    read = _read_in_c(data)
+    name, values = read if read is not None else _read_with_lxml(data)
+    cls = OPERATIONS.get(name)
+    if cls is None:
+        raise SoapFaultError(f"unknown operation {name!r}", operation=name)
+    kwargs: dict[str, object] = {}
+    for xml_name, attr in cls.params:
+        raw = values.get(xml_name, "")
+        if attr in ("major_version", "minor_version"):
+            kwargs[attr] = _xs_int(raw, f"{name}.{xml_name}", name)
+        else:
+            kwargs[attr] = raw
+    return cls(**kwargs)
+
+
+def _read_in_c(data: bytes) -> tuple[str, dict[str, str]] | None:
+    """The operation and its parameters read by the C extension, or None to read with lxml.
+
+    ``soap_call`` reads a body of the usual shape through libxml2's SAX interface, with the
+    options of `_PARSER`, and declines anything else (see its comment in ``_speedups.c``);
+    lxml then reads the body and gives the same call or the fault it deserves. A body with a
+    long text is read as `_parse_body` reads it: ``char_data`` decodes the text, and the rest
+    is read twice, with each of `_MARKS` in its place, which must be the text of the same
+    parameter, and of no other, in a UTF-8 document.
+    """
+    if _soap_call is None:
+        return None
+    found = None
+    if _char_data is not None and len(data) <= _HUGE_TEXT:
+        found = _char_data(data, _LONG_TEXT)
+    if found is None:
+        if _declares(data):
+            return None
+        read = _soap_call(data)
+        return None if read is None else (read[0], read[1])
+    start, stop, text = found
+    head, tail = data[:start], data[stop:]
+    # UTF-8 by libxml2's detection (a first byte "<" and a second not NUL, or a UTF-8 byte
+    # order mark) and by declaration: the text was decoded as UTF-8.
+    if (
+        _declares(head)
+        or _declares(tail)
+        or not ((head[:1] == b"<" and head[1:2] not in (b"", b"\0")) or head[:3] == b"\xef\xbb\xbf")
+    ):
+        return None
+    first = _soap_call(b"".join((head, _MARK_BYTES[0], tail)))
+    if first is None or (first[2] is not None and first[2].upper() != "UTF-8"):
+        return None
+    name, values, _encoding = first
+    marked = [key for key, value in values.items() if value == _MARKS[0]]
+    if len(marked) != 1:
+        return None
+    second = _soap_call(b"".join((head, _MARK_BYTES[1], tail)))
+    if second is None or [key for key, value in second[1].items() if value == _MARKS[1]] != marked:
+        return None
+    values[marked[0]] = text
+    return name, values
+
+
+def _declares(data: bytes) -> bool:
+    """Whether ``data`` spells a DOCTYPE or an entity declaration anywhere (then refused)."""
+    return b"<!DOCTYPE" in data or b"<!ENTITY" in data
+
+
+def _read_with_lxml(data: bytes) -> tuple[str, dict[str, str]]:
+    """The operation and its parameters, read from lxml's tree of the body."""
     root, long_text = _parse_body(data)
     docinfo = root.getroottree().docinfo
     # getattr: lxml-stubs does not declare DocInfo.doctype, and types internalDTD as never None.
@@ -173,10 +248,6 @@ def decode_call(body: bytes | str) -> Event:
     call = next((el for el in body_el if isinstance(el.tag, str)), None)
     if call is None:
         raise SoapFaultError("the SOAP Body names no operation")
-    name = _local(call.tag)
-    cls = OPERATIONS.get(name)
-    if cls is None:
-        raise SoapFaultError(f"unknown operation {name!r}", operation=name)
     values: dict[str, str] = {}
     for child in call:
         local = _local(child.tag)
@@ -185,18 +256,11 @@ def decode_call(body: bytes | str) -> Event:
             if long_text is not None and text == _MARKS[0]:
                 text = long_text  # the one element whose text is the marker: see _parse_body
             values[local] = "" if child.get(_NIL) in ("true", "1") else text
-    kwargs: dict[str, object] = {}
-    for xml_name, attr in cls.params:
-        raw = values.get(xml_name, "")
-        if attr in ("major_version", "minor_version"):
-            kwargs[attr] = _xs_int(raw, f"{name}.{xml_name}", name)
-        else:
-            kwargs[attr] = raw
-    return cls(**kwargs)
+    return _local(call.tag), values
 
 
 def _refuse_declarations(data: bytes) -> None:
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+    if _declares(data):
         raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
 
 

@@ -19,8 +19,9 @@
  * libxml2's SAX interface and builds the records from the parser's events, with no tree at all,
  * declining (None) anything out of the ordinary (see its comment).
  *
- * char_data(), at the end, serves the SOAP codec of qbprocore.qbwc: it decodes the long
- * escaped qbXML text of a receiveResponseXML body in one pass (see its comment).
+ * char_data() and soap_call(), at the end, serve the SOAP codec of qbprocore.qbwc: the first
+ * decodes the long escaped qbXML text of a receiveResponseXML body in one pass, the second
+ * reads a Web Connector call through libxml2's SAX interface (see their comments).
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -1622,8 +1623,330 @@ char_data(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("nnN", start, stop, text);
 }
 
+/* -- a SOAP call, read through libxml2's SAX interface ------------------------------------- */
+
+/*
+ * soap_call() serves the SOAP codec of qbprocore.qbwc too: it reads a Web Connector request
+ * envelope of the usual shape,
+ *
+ *     <Envelope><Body><operation><parameter>text</parameter>...</operation></Body></Envelope>
+ *
+ * with Envelope and Body in the SOAP 1.1 namespace (any prefix) and the operation and its
+ * parameters in any, and gives the operation's local name, its parameters' texts by local
+ * name (the first of each; "" for xsi:nil="true" or "1") and the declared encoding. It uses
+ * the parser and options of the codec's lxml parser, and declines (None) anything else: any
+ * parser error or warning, a DOCTYPE or entity, a comment or processing instruction, a SOAP
+ * Header or any other element beside the Body or the operation, an element inside a
+ * parameter, a text over SOAP_MAX_TEXT bytes. The codec then
+ * reads the body with lxml, which gives the same call or the fault it deserves.
+ */
+
+#define SOAP_OPTIONS (SAX_OPTIONS | XML_PARSE_HUGE)
+#define SOAP_MAX_TEXT 1000000
+
+static const char SOAP_ENV[] = "http://schemas.xmlsoap.org/soap/envelope/";
+static const char XSI[] = "http://www.w3.org/2001/XMLSchema-instance";
+
+typedef struct {
+    xmlParserCtxtPtr ctxt;
+    int stop;          /* 1: declined; 2: a Python error is set */
+    int level;         /* elements open */
+    int body_seen;
+    PyObject *name;    /* the operation's local name, once read */
+    PyObject *values;  /* parameter -> text */
+    PyObject *key;     /* the parameter open, or NULL (none open, or one read already) */
+    int nil;
+    char *text;
+    size_t len, cap;
+} Soap;
+
+static Soap *
+soap_awake(void *ctx)
+{
+    Soap *s = (Soap *)((xmlParserCtxtPtr)ctx)->_private;
+    return s->stop ? NULL : s;
+}
+
+static void
+soap_decline(void *ctx)
+{
+    Soap *s = (Soap *)((xmlParserCtxtPtr)ctx)->_private;
+    if (!s->stop) {
+        s->stop = 1;
+        lx.stop(s->ctxt);
+    }
+}
+
+static void
+soap_trouble(Soap *s)
+{
+    s->stop = 2;
+    lx.stop(s->ctxt);
+}
+
+static int
+is(const xmlChar *a, const char *b)
+{
+    return a != NULL && !strcmp((const char *)a, b);
+}
+
+static void
+soap_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+           int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+           const xmlChar **attributes)
+{
+    (void)prefix;
+    (void)nb_namespaces;
+    (void)namespaces;
+    (void)nb_defaulted;
+    Soap *s = soap_awake(ctx);
+    if (s == NULL) {
+        return;
+    }
+    int nil = 0;
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
+        size_t n = (size_t)(a[4] - a[3]); /* references in it are read already */
+        if (is(a[2], XSI) && is(a[0], "nil")) {
+            nil = (n == 4 && !memcmp(a[3], "true", 4)) || (n == 1 && a[3][0] == '1');
+        }
+    }
+    switch (s->level++) {
+    case 0:
+        if (!is(uri, SOAP_ENV) || !is(localname, "Envelope")) {
+            soap_decline(ctx);
+        }
+        return;
+    case 1:
+        if (s->body_seen || !is(uri, SOAP_ENV) || !is(localname, "Body")) {
+            soap_decline(ctx);
+        }
+        s->body_seen = 1;
+        return;
+    case 2:
+        if (s->name != NULL) {
+            soap_decline(ctx);
+            return;
+        }
+        s->name = PyUnicode_FromString((const char *)localname);
+        if (s->name == NULL) {
+            soap_trouble(s);
+        }
+        return;
+    case 3: {
+        PyObject *key = PyUnicode_FromString((const char *)localname);
+        if (key == NULL) {
+            soap_trouble(s);
+            return;
+        }
+        int known = PyDict_Contains(s->values, key);
+        if (known < 0) {
+            Py_DECREF(key);
+            soap_trouble(s);
+            return;
+        }
+        s->key = known ? NULL : key; /* the first of each name counts */
+        if (known) {
+            Py_DECREF(key);
+        }
+        s->nil = nil;
+        s->len = 0;
+        return;
+    }
+    default:
+        soap_decline(ctx); /* an element inside a parameter */
+    }
+}
+
+static void
+soap_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void)localname;
+    (void)prefix;
+    (void)uri;
+    Soap *s = soap_awake(ctx);
+    if (s == NULL) {
+        return;
+    }
+    if (--s->level != 3 || s->key == NULL) {
+        return;
+    }
+    PyObject *key = s->key;
+    s->key = NULL;
+    PyObject *value = s->nil ? PyUnicode_FromStringAndSize(NULL, 0)
+                             : PyUnicode_DecodeUTF8(s->text, (Py_ssize_t)s->len, "strict");
+    int rc = value == NULL ? -1 : PyDict_SetItem(s->values, key, value);
+    Py_DECREF(key);
+    Py_XDECREF(value);
+    if (rc < 0) {
+        soap_trouble(s);
+    }
+}
+
+static void
+soap_characters(void *ctx, const xmlChar *ch, int len)
+{
+    Soap *s = soap_awake(ctx);
+    if (s == NULL || s->level != 4 || s->key == NULL) {
+        return; /* text between elements, or in a parameter read already: not read */
+    }
+    if (s->len + (size_t)len > SOAP_MAX_TEXT) {
+        soap_decline(ctx);
+        return;
+    }
+    if (s->len + (size_t)len > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->len + (size_t)len) {
+            cap *= 2;
+        }
+        char *text = PyMem_Realloc(s->text, cap);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            soap_trouble(s);
+            return;
+        }
+        s->text = text;
+        s->cap = cap;
+    }
+    memcpy(s->text + s->len, ch, (size_t)len);
+    s->len += (size_t)len;
+}
+
+static void
+soap_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target;
+    (void)data;
+    soap_decline(ctx);
+}
+
+static void
+soap_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    soap_decline(ctx);
+}
+
+static void
+soap_cdata(void *ctx, const xmlChar *value, int len)
+{
+    (void)value;
+    (void)len;
+    soap_decline(ctx);
+}
+
+static void
+soap_reference(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    soap_decline(ctx);
+}
+
+static xmlEntityPtr
+soap_get_entity(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    soap_decline(ctx);
+    return NULL;
+}
+
+static void
+soap_subset(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
+{
+    (void)name;
+    (void)external_id;
+    (void)system_id;
+    soap_decline(ctx);
+}
+
+static xmlSAXHandler soap_handler = {
+    .internalSubset = soap_subset,
+    .getEntity = soap_get_entity,
+    .reference = soap_reference,
+    .characters = soap_characters,
+    .ignorableWhitespace = soap_characters,
+    .processingInstruction = soap_pi,
+    .comment = soap_comment,
+    .cdataBlock = soap_cdata,
+    .externalSubset = soap_subset,
+    .initialized = XML_SAX2_MAGIC,
+    .startElementNs = soap_start,
+    .endElementNs = soap_end,
+    .serror = on_error,
+};
+
+PyDoc_STRVAR(soap_call_doc,
+             "soap_call(data, /)\n--\n\n"
+             "Read a SOAP request envelope of the usual shape through libxml2's SAX interface:\n"
+             "(operation's local name, {parameter: text}, declared encoding or None), or None\n"
+             "for anything else.");
+
+static PyObject *
+soap_call(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "soap_call() takes one bytes argument");
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(args[0]);
+    if (!have_sax || size > INT_MAX) {
+        Py_RETURN_NONE;
+    }
+    Soap s;
+    memset(&s, 0, sizeof s);
+    s.values = PyDict_New();
+    if (s.values == NULL) {
+        return NULL;
+    }
+    xmlParserCtxtPtr ctxt = lx.new_ctxt();
+    if (ctxt == NULL || ctxt->sax == NULL) {
+        if (ctxt != NULL) {
+            lx.free_ctxt(ctxt);
+        }
+        Py_DECREF(s.values);
+        return PyErr_NoMemory();
+    }
+    *ctxt->sax = soap_handler;
+    ctxt->_private = &s;
+    s.ctxt = ctxt;
+    xmlDocPtr doc = lx.read_memory(ctxt, PyBytes_AS_STRING(args[0]), (int)size, NULL, NULL,
+                                   SOAP_OPTIONS);
+    if (doc != NULL) {
+        lx.free_doc(doc);
+    }
+    int well_formed = ctxt->wellFormed && lx.last_error(ctxt) == NULL;
+    PyObject *encoding = NULL;
+    if (!s.stop && well_formed && ctxt->encoding != NULL) {
+        encoding = PyUnicode_DecodeASCII((const char *)ctxt->encoding,
+                                         (Py_ssize_t)strlen((const char *)ctxt->encoding),
+                                         "strict");
+        if (encoding == NULL) {
+            PyErr_Clear(); /* an encoding name is ASCII; anything else is odd */
+            s.stop = 1;
+        }
+    }
+    lx.free_ctxt(ctxt);
+    PyMem_Free(s.text);
+    Py_XDECREF(s.key);
+    PyObject *result = NULL;
+    if (s.stop == 2) {
+        /* the error is set */
+    }
+    else if (s.stop || !well_formed || s.name == NULL || s.level != 0) {
+        result = Py_NewRef(Py_None);
+    }
+    else {
+        result = PyTuple_Pack(3, s.name, s.values, encoding ? encoding : Py_None);
+    }
+    Py_XDECREF(encoding);
+    Py_XDECREF(s.name);
+    Py_DECREF(s.values);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"char_data", (PyCFunction)(void (*)(void))char_data, METH_FASTCALL, char_data_doc},
+    {"soap_call", (PyCFunction)(void (*)(void))soap_call, METH_FASTCALL, soap_call_doc},
     {NULL, NULL, 0, NULL},
 };
 
