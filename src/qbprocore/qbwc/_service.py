@@ -12,6 +12,7 @@ deterministically.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import secrets
@@ -55,6 +56,16 @@ TICKET_BYTES = 32
 
 def ticket_key(ticket: str) -> str:
     """The store key of a ticket: its SHA-256 digest in hex (tickets are never stored)."""
+    return _ticket_digest(ticket)
+
+
+@functools.lru_cache(maxsize=256)
+def _ticket_digest(ticket: str) -> str:
+    # Every call of a session hashes the same ticket, and OpenSSL's SHA-256 costs tens of
+    # microseconds when its code and tables have left the CPU's caches between two calls (as
+    # they do on a busy server): the digests of the last tickets seen are kept. A pure function
+    # of the ticket, so every worker still finds the same key; the tickets kept are ones this
+    # process was just sent, and go nowhere else.
     return hashlib.sha256(ticket.encode("utf-8")).hexdigest()
 
 
