@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from qbprocore import qbwc, qbxml
+from qbprocore.qbwc._snapshot import evolved
 from qbprocore.testing import FakeQuickBooks, FakeWebConnector
 
 from .conftest import (
@@ -724,6 +726,41 @@ def test_snapshot_round_trips_through_json() -> None:
         state=qbwc.State.PAUSED,
     )
     assert qbwc.SessionSnapshot.from_json(snap.to_json()) == snap
+
+
+def test_a_snapshot_evolves_as_attrs_evolves_it() -> None:
+    # The session's per-call copy skips attrs.evolve's look-ups; it must give the same thing.
+    snap = qbwc.SessionSnapshot(
+        key="k", username="u", lock_key="l", created_at=1.0, expires_at=2.0, hard_expires_at=3.0
+    )
+    changes: dict[str, object] = {
+        "key": "k2",
+        "username": "u2",
+        "tenant": "t",
+        "lock_key": "l2",
+        "company_file": "C:\\A.QBW",
+        "state": qbwc.State.REQUEST_SENT,
+        "created_at": 4.0,
+        "expires_at": 5.0,
+        "hard_expires_at": 6.0,
+        "qbxml_version": "16.0",
+        "pending_xml": "<QBXML/>",
+        "pending_ids": ("1",),
+        "continue_xml": "<QBXML/>",
+        "iterator_fetched": 7,
+        "progress": 8,
+        "last_error": "e",
+        "round_trips": 9,
+        "connection_errors": 10,
+    }
+    assert set(changes) == {f.name for f in attrs.fields(qbwc.SessionSnapshot)}
+    for name, value in changes.items():
+        assert evolved(snap, **{name: value}) == attrs.evolve(snap, **{name: value})
+        assert getattr(evolved(snap, **{name: value}), name) == value
+    assert evolved(snap, **changes) == attrs.evolve(snap, **changes)
+    assert evolved(snap) == snap
+    with pytest.raises(TypeError, match="no_such_field"):
+        evolved(snap, no_such_field=1)
 
 
 def test_sessions_survive_workers_and_restarts_with_sqlite(

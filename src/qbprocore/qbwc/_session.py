@@ -29,7 +29,7 @@ from qbprocore.qbwc._events import (
     SendRequestXML,
 )
 from qbprocore.qbwc._policy import ConnectionErrorPolicy, StatusPolicy
-from qbprocore.qbwc._snapshot import SessionSnapshot
+from qbprocore.qbwc._snapshot import SessionSnapshot, evolved
 from qbprocore.qbwc._state import (
     Outcome,
     State,
@@ -161,7 +161,7 @@ class Session:
     def _move(self, operation: str, outcome: Outcome, now: float, **changes: Any) -> None:
         state = transition(self._snap.state, operation, outcome)
         expires = min(now + self._config.idle_timeout, self._snap.hard_expires_at)
-        self._snap = attrs.evolve(self._snap, state=state, expires_at=expires, **changes)
+        self._snap = evolved(self._snap, state=state, expires_at=expires, **changes)
 
     def end(self, reason: str) -> None:
         """End the session after a protocol error: DONE, with ``reason`` for getLastError."""
