@@ -190,7 +190,7 @@ def _read_in_c(data: bytes) -> tuple[str, dict[str, str]] | None:
     if _soap_call is None:
         return None
     found = None
-    if _char_data is not None and len(data) <= _HUGE_TEXT:
+    if _char_data is not None and _LONG_TEXT <= len(data) <= _HUGE_TEXT:
         found = _char_data(data, _LONG_TEXT)
     if found is None:
         if _declares(data):
