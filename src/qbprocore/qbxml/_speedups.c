@@ -1684,6 +1684,19 @@ soap_trouble(Soap *s)
     lx.stop(s->ctxt);
 }
 
+/* Making a str failed: text libxml2 gives is UTF-8, but should it not be, lxml reads the
+ * body; anything else (out of memory) is raised. */
+static void
+soap_unmade(Soap *s)
+{
+    if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        PyErr_Clear();
+        soap_decline(s->ctxt);
+        return;
+    }
+    soap_trouble(s);
+}
+
 static int
 is(const xmlChar *a, const char *b)
 {
@@ -1730,13 +1743,13 @@ soap_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
         }
         s->name = PyUnicode_FromString((const char *)localname);
         if (s->name == NULL) {
-            soap_trouble(s);
+            soap_unmade(s);
         }
         return;
     case 3: {
         PyObject *key = PyUnicode_FromString((const char *)localname);
         if (key == NULL) {
-            soap_trouble(s);
+            soap_unmade(s);
             return;
         }
         int known = PyDict_Contains(s->values, key);
@@ -1775,9 +1788,14 @@ soap_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     s->key = NULL;
     PyObject *value = s->nil ? PyUnicode_FromStringAndSize(NULL, 0)
                              : PyUnicode_DecodeUTF8(s->text, (Py_ssize_t)s->len, "strict");
-    int rc = value == NULL ? -1 : PyDict_SetItem(s->values, key, value);
+    if (value == NULL) {
+        Py_DECREF(key);
+        soap_unmade(s);
+        return;
+    }
+    int rc = PyDict_SetItem(s->values, key, value);
     Py_DECREF(key);
-    Py_XDECREF(value);
+    Py_DECREF(value);
     if (rc < 0) {
         soap_trouble(s);
     }
