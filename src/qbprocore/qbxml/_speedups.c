@@ -562,6 +562,82 @@ static struct {
 } lx;
 static int have_sax;
 
+/* The start of both SAX readers' state (Sax, below, and Soap, for soap_call): the parser and
+ * whether the reader has stopped. The callbacks that only decline serve both. */
+typedef struct {
+    xmlParserCtxtPtr ctxt;
+    int stop; /* 1: declined; 2: a Python error is set */
+} Road;
+
+static Road *
+road_of(void *ctx)
+{
+    return (Road *)((xmlParserCtxtPtr)ctx)->_private;
+}
+
+static void
+declined(Road *r)
+{
+    if (!r->stop) {
+        r->stop = 1;
+        lx.stop(r->ctxt);
+    }
+}
+
+static void
+raised(Road *r)
+{
+    r->stop = 2;
+    lx.stop(r->ctxt);
+}
+
+/*
+ * Read data (bytes of at most INT_MAX) through a new parser context with handler and options,
+ * road (the start of the reader's state) seeing the events. Returns 1 when the document was
+ * well-formed without an error or warning, 0 when not, -1 (MemoryError set) when no context
+ * could be made. If encoding is given, it receives the declared encoding as a new str, or
+ * NULL (none declared, or the reader stopped); a name that is not ASCII stops the reader.
+ */
+static int
+road_read(Road *road, const xmlSAXHandler *handler, PyObject *data, int options,
+          PyObject **encoding)
+{
+    if (encoding != NULL) {
+        *encoding = NULL;
+    }
+    xmlParserCtxtPtr ctxt = lx.new_ctxt();
+    if (ctxt == NULL || ctxt->sax == NULL) {
+        if (ctxt != NULL) {
+            lx.free_ctxt(ctxt);
+        }
+        PyErr_NoMemory();
+        return -1;
+    }
+    *ctxt->sax = *handler;
+    ctxt->_private = road;
+    road->ctxt = ctxt;
+    xmlDocPtr doc = lx.read_memory(ctxt, PyBytes_AS_STRING(data), (int)PyBytes_GET_SIZE(data),
+                                   NULL, NULL, options);
+    if (doc != NULL) { /* nothing builds one; should anything, it is not wanted */
+        lx.free_doc(doc);
+    }
+    int well_formed = ctxt->wellFormed && lx.last_error(ctxt) == NULL;
+    if (encoding != NULL) {
+        if (!road->stop && well_formed && ctxt->encoding != NULL) {
+            *encoding = PyUnicode_DecodeASCII((const char *)ctxt->encoding,
+                                              (Py_ssize_t)strlen((const char *)ctxt->encoding),
+                                              "strict");
+            if (*encoding == NULL) {
+                PyErr_Clear(); /* an encoding name is ASCII; anything else is odd */
+                road->stop = 1;
+            }
+        }
+    }
+    lx.free_ctxt(ctxt);
+    road->ctxt = NULL;
+    return well_formed;
+}
+
 typedef struct {
     const Spec *spec;
     const Field *field; /* the field it fills in the record below it; NULL for a message */
@@ -573,10 +649,9 @@ typedef struct {
 } Frame;
 
 typedef struct {
+    Road road;               /* first: the callbacks that only decline see a Road */
     Plan *plan;
-    xmlParserCtxtPtr ctxt;
     PyObject *containers[2]; /* message tag -> spec number, in QBXMLMsgsRq and QBXMLMsgsRs */
-    int stop;                /* 1: declined; 2: a Python error is set */
     int level;               /* elements open */
     int msgs;                /* the message set read: 0 none yet, 1 QBXMLMsgsRq, 2 QBXMLMsgsRs */
     int root_seen;
@@ -607,7 +682,7 @@ static Sax *
 awake(void *ctx, int markup)
 {
     Sax *s = sax_of(ctx);
-    if (s->stop) {
+    if (s->road.stop) {
         return NULL;
     }
     if (markup) {
@@ -619,10 +694,7 @@ awake(void *ctx, int markup)
 static void
 decline(Sax *s)
 {
-    if (!s->stop) {
-        s->stop = 1;
-        lx.stop(s->ctxt);
-    }
+    declined(&s->road);
 }
 
 /* A C-API call failed: Fallback (or a conversion error) declines; anything else is kept. */
@@ -634,8 +706,7 @@ trouble(Sax *s)
         decline(s);
         return;
     }
-    s->stop = 2;
-    lx.stop(s->ctxt);
+    raised(&s->road);
 }
 
 /* Put value (a new reference, or NULL after an error) into field f of frame's record. */
@@ -684,7 +755,7 @@ open_record(Sax *s, const Spec *spec, const Field *field, int nb_attributes,
     frame->listed = 0;
     frame->sighted = 0;
     frame->items_sighted = 0;
-    for (int i = 0; i < nb_attributes && spec->n_attributes && !s->stop; i++) {
+    for (int i = 0; i < nb_attributes && spec->n_attributes && !s->road.stop; i++) {
         const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
         if (a[1] != NULL) {
             continue; /* {namespace}name: no field has that name */
@@ -948,21 +1019,21 @@ on_cdata(void *ctx, const xmlChar *value, int len)
 {
     (void)value;
     (void)len;
-    decline(sax_of(ctx)); /* lxml asks for CDATA as text; a section reported as such is odd */
+    declined(road_of(ctx)); /* lxml asks for CDATA as text; a section reported as such is odd */
 }
 
 static void
 on_reference(void *ctx, const xmlChar *name)
 {
     (void)name;
-    decline(sax_of(ctx)); /* an entity left unexpanded */
+    declined(road_of(ctx)); /* an entity left unexpanded */
 }
 
 static xmlEntityPtr
 on_get_entity(void *ctx, const xmlChar *name)
 {
     (void)name;
-    decline(sax_of(ctx)); /* any entity but the five predefined ones */
+    declined(road_of(ctx)); /* any entity but the five predefined ones */
     return NULL;
 }
 
@@ -972,7 +1043,7 @@ on_subset(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlC
     (void)name;
     (void)external_id;
     (void)system_id;
-    decline(sax_of(ctx)); /* a DOCTYPE: the lxml road refuses it */
+    declined(road_of(ctx)); /* a DOCTYPE: the lxml road refuses it */
 }
 
 static void
@@ -1041,29 +1112,12 @@ Plan_parse(Plan *self, PyObject *const *args, Py_ssize_t nargs)
     if (s.messages == NULL) {
         return NULL;
     }
-    xmlParserCtxtPtr ctxt = lx.new_ctxt();
-    if (ctxt == NULL || ctxt->sax == NULL) {
-        if (ctxt != NULL) {
-            lx.free_ctxt(ctxt);
-        }
-        sax_clear(&s);
-        return PyErr_NoMemory();
-    }
-    *ctxt->sax = sax_handler;
-    ctxt->_private = &s;
-    s.ctxt = ctxt;
-    xmlDocPtr doc = lx.read_memory(ctxt, PyBytes_AS_STRING(args[0]), (int)size, NULL, NULL,
-                                   SAX_OPTIONS);
-    if (doc != NULL) { /* nothing builds one; should anything, it is not wanted */
-        lx.free_doc(doc);
-    }
-    int well_formed = ctxt->wellFormed && lx.last_error(ctxt) == NULL;
-    lx.free_ctxt(ctxt);
-    if (s.stop == 2) {
+    int well_formed = road_read(&s.road, &sax_handler, args[0], SAX_OPTIONS, NULL);
+    if (well_formed < 0 || s.road.stop == 2) {
         sax_clear(&s);
         return NULL;
     }
-    if (s.stop || !well_formed || !s.msgs || s.level != 0) {
+    if (s.road.stop || !well_formed || !s.msgs || s.level != 0) {
         sax_clear(&s);
         Py_RETURN_NONE;
     }
@@ -1648,8 +1702,7 @@ static const char SOAP_ENV[] = "http://schemas.xmlsoap.org/soap/envelope/";
 static const char XSI[] = "http://www.w3.org/2001/XMLSchema-instance";
 
 typedef struct {
-    xmlParserCtxtPtr ctxt;
-    int stop;          /* 1: declined; 2: a Python error is set */
+    Road road;         /* first: the callbacks that only decline see a Road */
     int level;         /* elements open */
     int body_seen;
     PyObject *name;    /* the operation's local name, once read */
@@ -1664,24 +1717,7 @@ static Soap *
 soap_awake(void *ctx)
 {
     Soap *s = (Soap *)((xmlParserCtxtPtr)ctx)->_private;
-    return s->stop ? NULL : s;
-}
-
-static void
-soap_decline(void *ctx)
-{
-    Soap *s = (Soap *)((xmlParserCtxtPtr)ctx)->_private;
-    if (!s->stop) {
-        s->stop = 1;
-        lx.stop(s->ctxt);
-    }
-}
-
-static void
-soap_trouble(Soap *s)
-{
-    s->stop = 2;
-    lx.stop(s->ctxt);
+    return s->road.stop ? NULL : s;
 }
 
 /* Making a str failed: text libxml2 gives is UTF-8, but should it not be, lxml reads the
@@ -1691,10 +1727,10 @@ soap_unmade(Soap *s)
 {
     if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
         PyErr_Clear();
-        soap_decline(s->ctxt);
+        declined(&s->road);
         return;
     }
-    soap_trouble(s);
+    raised(&s->road);
 }
 
 static int
@@ -1727,18 +1763,18 @@ soap_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
     switch (s->level++) {
     case 0:
         if (!is(uri, SOAP_ENV) || !is(localname, "Envelope")) {
-            soap_decline(ctx);
+            declined(road_of(ctx));
         }
         return;
     case 1:
         if (s->body_seen || !is(uri, SOAP_ENV) || !is(localname, "Body")) {
-            soap_decline(ctx);
+            declined(road_of(ctx));
         }
         s->body_seen = 1;
         return;
     case 2:
         if (s->name != NULL) {
-            soap_decline(ctx);
+            declined(road_of(ctx));
             return;
         }
         s->name = PyUnicode_FromString((const char *)localname);
@@ -1755,7 +1791,7 @@ soap_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
         int known = PyDict_Contains(s->values, key);
         if (known < 0) {
             Py_DECREF(key);
-            soap_trouble(s);
+            raised(&s->road);
             return;
         }
         s->key = known ? NULL : key; /* the first of each name counts */
@@ -1767,7 +1803,7 @@ soap_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xml
         return;
     }
     default:
-        soap_decline(ctx); /* an element inside a parameter */
+        declined(road_of(ctx)); /* an element inside a parameter */
     }
 }
 
@@ -1797,7 +1833,7 @@ soap_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlCh
     Py_DECREF(key);
     Py_DECREF(value);
     if (rc < 0) {
-        soap_trouble(s);
+        raised(&s->road);
     }
 }
 
@@ -1809,7 +1845,7 @@ soap_characters(void *ctx, const xmlChar *ch, int len)
         return; /* text between elements, or in a parameter read already: not read */
     }
     if (s->len + (size_t)len > SOAP_MAX_TEXT) {
-        soap_decline(ctx);
+        declined(road_of(ctx));
         return;
     }
     if (s->len + (size_t)len > s->cap) {
@@ -1820,7 +1856,7 @@ soap_characters(void *ctx, const xmlChar *ch, int len)
         char *text = PyMem_Realloc(s->text, cap);
         if (text == NULL) {
             PyErr_NoMemory();
-            soap_trouble(s);
+            raised(&s->road);
             return;
         }
         s->text = text;
@@ -1835,58 +1871,26 @@ soap_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
     (void)target;
     (void)data;
-    soap_decline(ctx);
+    declined(road_of(ctx));
 }
 
 static void
 soap_comment(void *ctx, const xmlChar *value)
 {
     (void)value;
-    soap_decline(ctx);
-}
-
-static void
-soap_cdata(void *ctx, const xmlChar *value, int len)
-{
-    (void)value;
-    (void)len;
-    soap_decline(ctx);
-}
-
-static void
-soap_reference(void *ctx, const xmlChar *name)
-{
-    (void)name;
-    soap_decline(ctx);
-}
-
-static xmlEntityPtr
-soap_get_entity(void *ctx, const xmlChar *name)
-{
-    (void)name;
-    soap_decline(ctx);
-    return NULL;
-}
-
-static void
-soap_subset(void *ctx, const xmlChar *name, const xmlChar *external_id, const xmlChar *system_id)
-{
-    (void)name;
-    (void)external_id;
-    (void)system_id;
-    soap_decline(ctx);
+    declined(road_of(ctx));
 }
 
 static xmlSAXHandler soap_handler = {
-    .internalSubset = soap_subset,
-    .getEntity = soap_get_entity,
-    .reference = soap_reference,
+    .internalSubset = on_subset,
+    .getEntity = on_get_entity,
+    .reference = on_reference,
     .characters = soap_characters,
     .ignorableWhitespace = soap_characters,
     .processingInstruction = soap_pi,
     .comment = soap_comment,
-    .cdataBlock = soap_cdata,
-    .externalSubset = soap_subset,
+    .cdataBlock = on_cdata,
+    .externalSubset = on_subset,
     .initialized = XML_SAX2_MAGIC,
     .startElementNs = soap_start,
     .endElementNs = soap_end,
@@ -1916,41 +1920,15 @@ soap_call(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
     if (s.values == NULL) {
         return NULL;
     }
-    xmlParserCtxtPtr ctxt = lx.new_ctxt();
-    if (ctxt == NULL || ctxt->sax == NULL) {
-        if (ctxt != NULL) {
-            lx.free_ctxt(ctxt);
-        }
-        Py_DECREF(s.values);
-        return PyErr_NoMemory();
-    }
-    *ctxt->sax = soap_handler;
-    ctxt->_private = &s;
-    s.ctxt = ctxt;
-    xmlDocPtr doc = lx.read_memory(ctxt, PyBytes_AS_STRING(args[0]), (int)size, NULL, NULL,
-                                   SOAP_OPTIONS);
-    if (doc != NULL) {
-        lx.free_doc(doc);
-    }
-    int well_formed = ctxt->wellFormed && lx.last_error(ctxt) == NULL;
     PyObject *encoding = NULL;
-    if (!s.stop && well_formed && ctxt->encoding != NULL) {
-        encoding = PyUnicode_DecodeASCII((const char *)ctxt->encoding,
-                                         (Py_ssize_t)strlen((const char *)ctxt->encoding),
-                                         "strict");
-        if (encoding == NULL) {
-            PyErr_Clear(); /* an encoding name is ASCII; anything else is odd */
-            s.stop = 1;
-        }
-    }
-    lx.free_ctxt(ctxt);
+    int well_formed = road_read(&s.road, &soap_handler, args[0], SOAP_OPTIONS, &encoding);
     PyMem_Free(s.text);
     Py_XDECREF(s.key);
     PyObject *result = NULL;
-    if (s.stop == 2) {
+    if (well_formed < 0 || s.road.stop == 2) {
         /* the error is set */
     }
-    else if (s.stop || !well_formed || s.name == NULL || s.level != 0) {
+    else if (s.road.stop || !well_formed || s.name == NULL || s.level != 0) {
         result = Py_NewRef(Py_None);
     }
     else {
