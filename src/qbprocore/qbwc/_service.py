@@ -32,7 +32,7 @@ from qbprocore.qbwc._events import (
 )
 from qbprocore.qbwc._policy import ClientVersionPolicy
 from qbprocore.qbwc._session import Session, SessionConfig
-from qbprocore.qbwc._snapshot import SessionSnapshot
+from qbprocore.qbwc._snapshot import SessionSnapshot, evolved
 from qbprocore.qbwc._soap import decode_call, encode_fault, encode_result, operation_from_action
 from qbprocore.qbwc._state import (
     END_OF_SESSION,
@@ -312,7 +312,7 @@ class WebConnectorService:
         if lock == snapshot.lock_key:
             self.store.save(snapshot)
             return snapshot
-        moved = attrs.evolve(snapshot, lock_key=lock)
+        moved = evolved(snapshot, lock_key=lock)
         if self.store.create(moved, now=now):
             return moved
         log.info("session %s: company file in use by another session", snapshot.key[:12])

@@ -165,7 +165,7 @@ class Session:
 
     def end(self, reason: str) -> None:
         """End the session after a protocol error: DONE, with ``reason`` for getLastError."""
-        self._snap = attrs.evolve(
+        self._snap = evolved(
             self._snap, state=State.DONE, last_error=reason, pending_xml="", continue_xml=""
         )
 
@@ -212,7 +212,7 @@ class Session:
             if note:
                 log.warning("session %s: %s; speaking qbXML %s", self._snap.key[:12], note, version)
         if bound != self._snap.company_file or version != self._snap.qbxml_version:
-            self._snap = attrs.evolve(self._snap, company_file=bound, qbxml_version=version)
+            self._snap = evolved(self._snap, company_file=bound, qbxml_version=version)
         if self._snap.continue_xml:
             # An iterator is running: its Continue goes out before anything new, with the same
             # requestID, in this session (iterators die with the session). Its requestIDs were
