@@ -177,7 +177,7 @@ def decode_both(body: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, o
         m.setattr(_soap, "_soap_call", None)
         fast = outcome()
         try:
-            took = _soap._parse_body(body)[1] is not None
+            took = _soap._parse_body(body, _soap._long_text(body))[1] is not None
         except qbwc.SoapFaultError:
             took = False
     with monkeypatch.context() as m:
@@ -415,16 +415,16 @@ def test_a_body_over_libxml2s_text_limit_is_left_to_lxml(monkeypatch: pytest.Mon
     # read by the detour (shown here with the limit lowered, not with a gigabyte).
     body = receive(LONG)
     monkeypatch.setattr(_soap, "_HUGE_TEXT", len(body) - 1)
-    assert _soap._parse_body(body)[1] is None
+    assert _soap._parse_body(body, _soap._long_text(body))[1] is None
     monkeypatch.setattr(_soap, "_HUGE_TEXT", len(body))
-    assert _soap._parse_body(body)[1] is not None
+    assert _soap._parse_body(body, _soap._long_text(body))[1] is not None
 
 
 def test_a_large_response_takes_the_detour() -> None:
     # Not a timing: the default threshold lets a page of vendors through the fast road.
     body = receive(LONG)
     assert len(LONG) > _soap._LONG_TEXT
-    _, text = _soap._parse_body(body)
+    _, text = _soap._parse_body(body, _soap._long_text(body))
     assert text is not None
     assert text.startswith("<QBXML><Name>Smith & Sons</Name>")
     event = qbwc.decode_call(body)

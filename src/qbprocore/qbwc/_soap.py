@@ -162,8 +162,9 @@ def decode_call(body: bytes | str) -> Event:
         data = body.encode("utf-8") if isinstance(body, str) else bytes(body)
     except UnicodeEncodeError as exc:  # a lone surrogate: no XML character at all
         raise SoapFaultError(f"the request body is not text XML can carry: {exc.reason}") from None
-    read = _read_in_c(data)
-    name, values = read if read is not None else _read_with_lxml(data)
+    found = _long_text(data)
+    read = _read_in_c(data, found)
+    name, values = read if read is not None else _read_with_lxml(data, found)
     cls = OPERATIONS.get(name)
     if cls is None:
         raise SoapFaultError(f"unknown operation {name!r}", operation=name)
@@ -177,21 +178,33 @@ def decode_call(body: bytes | str) -> Event:
     return cls(**kwargs)
 
 
-def _read_in_c(data: bytes) -> tuple[str, dict[str, str]] | None:
+LongText = tuple[int, int, str]
+"""Where a body's long text starts and stops (bytes), and the text, as ``char_data`` finds it."""
+
+
+def _long_text(data: bytes) -> LongText | None:
+    """The body's long text, decoded by the extension, or None (none, or lxml must read it).
+
+    A body shorter than `_LONG_TEXT` holds no text that long; one over `_HUGE_TEXT` is left
+    to lxml, which refuses such a text.
+    """
+    if _char_data is None or not _LONG_TEXT <= len(data) <= _HUGE_TEXT:
+        return None
+    return _char_data(data, _LONG_TEXT)
+
+
+def _read_in_c(data: bytes, found: LongText | None) -> tuple[str, dict[str, str]] | None:
     """The operation and its parameters read by the C extension, or None to read with lxml.
 
     ``soap_call`` reads a body of the usual shape through libxml2's SAX interface, with the
     options of `_PARSER`, and declines anything else (see its comment in ``_speedups.c``);
     lxml then reads the body and gives the same call or the fault it deserves. A body with a
-    long text is read as `_parse_body` reads it: ``char_data`` decodes the text, and the rest
-    is read twice, with each of `_MARKS` in its place, which must be the text of the same
+    long text (``found``, from `_long_text`) is read as `_parse_body` reads it: the rest is read
+    twice, with each of `_MARKS` in the text's place, which must be the text of the same
     parameter, and of no other, in a UTF-8 document.
     """
     if _soap_call is None:
         return None
-    found = None
-    if _char_data is not None and _LONG_TEXT <= len(data) <= _HUGE_TEXT:
-        found = _char_data(data, _LONG_TEXT)
     if found is None:
         if _declares(data):
             return None
@@ -226,9 +239,9 @@ def _declares(data: bytes) -> bool:
     return b"<!DOCTYPE" in data or b"<!ENTITY" in data
 
 
-def _read_with_lxml(data: bytes) -> tuple[str, dict[str, str]]:
+def _read_with_lxml(data: bytes, found: LongText | None) -> tuple[str, dict[str, str]]:
     """The operation and its parameters, read from lxml's tree of the body."""
-    root, long_text = _parse_body(data)
+    root, long_text = _parse_body(data, found)
     docinfo = root.getroottree().docinfo
     # getattr: lxml-stubs does not declare DocInfo.doctype, and types internalDTD as never None.
     internal_dtd: object = docinfo.internalDTD
@@ -264,10 +277,11 @@ def _refuse_declarations(data: bytes) -> None:
         raise SoapFaultError("refusing a SOAP body with a DOCTYPE or entity declaration")
 
 
-def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
+def _parse_body(data: bytes, found: LongText | None) -> tuple[etree._Element, str | None]:
     """Parse a SOAP body: its root, and the long text that ``_MARKS[0]`` stands for, if any.
 
-    A body with a long run of text is parsed in two parts. `_char_data` finds the longest run
+    A body with a long run of text (``found``, from `_long_text`) is parsed in two parts.
+    `_char_data` finds the longest run
     of bytes between a ``>`` and the next ``<`` and decodes it as character data, or declines
     (anything but plain UTF-8 text, the five predefined entities and character references).
     lxml then parses the body twice, with each of `_MARKS` in the run's place. The run was
@@ -282,9 +296,6 @@ def _parse_body(data: bytes) -> tuple[etree._Element, str | None]:
     Then the first parse's tree is the one the whole body gives, with the decoded text for the
     marker's. Otherwise lxml parses the whole body, as it always does without the extension.
     """
-    found = None
-    if _char_data is not None and len(data) <= _HUGE_TEXT:
-        found = _char_data(data, _LONG_TEXT)
     if found is not None:
         start, stop, text = found
         head, tail = data[:start], data[stop:]
